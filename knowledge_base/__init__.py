@@ -1,0 +1,1 @@
+"""The good-practice library: data files, loaded by bot.services.library."""

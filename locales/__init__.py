@@ -1,0 +1,1 @@
+"""gettext catalogues (<lang>/LC_MESSAGES/bot.po), read by bot.i18n."""
