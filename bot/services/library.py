@@ -190,6 +190,24 @@ def _read_yaml(path: Path, root: Path, problems: list[Problem]) -> Any:
     return None
 
 
+def _comment_problems(path: Path, rel: str) -> list[Problem]:
+    """A ` #` in an unquoted value starts a YAML comment and silently cuts the value ("Tip Sheet #3")."""
+    found = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return found
+    for n, line in enumerate(lines, start=1):
+        body = line.lstrip()
+        if body.startswith("#") or " #" not in body:
+            continue
+        before = body[: body.index(" #")]
+        value = before.split(":", 1)[1].strip() if ":" in before else before.lstrip("- ").strip()
+        if value and value[0] not in "'\"[{|>" and before.count('"') % 2 == 0 and before.count("'") % 2 == 0:
+            found.append(Problem(rel, "", f"line {n}: ' #' starts a YAML comment and cuts this value; quote the value"))
+    return found
+
+
 def validate(root: Path | None = None) -> tuple[Library | None, list[Problem]]:
     """Loads every file under `root` and returns the library (None if any problem) and all problems found."""
     root = Path(root) if root else default_root()
@@ -221,6 +239,7 @@ def validate(root: Path | None = None) -> tuple[Library | None, list[Problem]]:
     for path in files:
         rel = str(path.relative_to(root))
         raw = _read_yaml(path, root, problems)
+        problems.extend(_comment_problems(path, rel))
         if raw is None:
             if path.stat().st_size == 0:
                 problems.append(Problem(rel, "", "empty file"))

@@ -1,0 +1,277 @@
+"""Matches a worker's free text (es, ru or en) against the good-practice library, and ideas against each other.
+
+The index is built once (per library version): every practice's title, keywords and texts in all three languages are
+turned into terms (stems and the folded words themselves), weighted by field and by rarity. A query is turned into
+terms the same way; words not found exactly are looked up with rapidfuzz (typos) or split in two (missing spaces).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
+from bot.domain.enums import LANGS, Area
+from bot.domain.practice import Practice
+from bot.services import textnorm
+
+# How much a word found in each field says about a practice.
+FIELD_WEIGHTS = {"keywords": 1.0, "title": 0.9, "do": 0.35, "why": 0.2, "safety": 0.15}
+BIGRAM_WEIGHT = 0.8  # two words in a row that also stand together in a keyword or title ("compressed air")
+RAW_FACTOR = 1.0  # a word as typed (unstemmed) matching a word as written in the library
+TRANSLIT_FACTOR = 0.8  # a Russian word typed in Latin letters
+AREA_BOOST = 1.3  # the worker already chose this area
+MIN_FUZZY_LEN = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """A practice and how well it matched (higher is better)."""
+
+    practice: Practice
+    score: float
+
+    def as_dict(self, lang: str) -> dict:
+        """The `kb match --json` shape."""
+        return {
+            "id": self.practice.id,
+            "area": self.practice.area.value,
+            "score": round(self.score, 4),
+            "title": self.practice.text(lang).title,
+            "cost": self.practice.cost.value,
+        }
+
+
+def _bigrams(stems: Sequence[str]) -> list[str]:
+    return [f"{a} {b}" for a, b in zip(stems, stems[1:], strict=False)]
+
+
+class Matcher:
+    """An index over a set of practices; build once, query many times (thread-safe for reading)."""
+
+    def __init__(self, practices: Sequence[Practice]):
+        self.practices = tuple(practices)
+        self._areas = np.array([list(Area).index(p.area) for p in self.practices], dtype=np.int8)
+        weights: dict[str, dict[int, float]] = defaultdict(dict)
+
+        def add(key: str, idx: int, w: float) -> None:
+            if w > weights[key].get(idx, 0.0):
+                weights[key][idx] = w
+
+        for idx, practice in enumerate(self.practices):
+            for lang in LANGS:
+                text = practice.texts.get(lang)
+                if text is None:
+                    continue
+                fields = {
+                    "title": [text.title],
+                    "keywords": list(text.keywords),
+                    "do": [text.do],
+                    "why": [text.why],
+                    "safety": [text.safety],
+                }
+                for field_name, chunks in fields.items():
+                    fw = FIELD_WEIGHTS[field_name]
+                    for chunk in chunks:
+                        chunk_stems = []
+                        for word in textnorm.words(chunk):
+                            if len(word) < 2 or textnorm.is_stopword(word, lang):
+                                continue
+                            s = textnorm.stem(word, lang if (lang != "ru" or textnorm._CYR.search(word)) else "en")
+                            chunk_stems.append(s)
+                            add(s, idx, fw)
+                            add(word, idx, fw * RAW_FACTOR)
+                            if lang == "ru" and textnorm._CYR.search(word):
+                                add(textnorm.transliterate(word), idx, fw * TRANSLIT_FACTOR)
+                        if field_name in ("title", "keywords"):
+                            for bg in _bigrams(chunk_stems):
+                                add(bg, idx, BIGRAM_WEIGHT)
+
+        n = max(len(self.practices), 1)
+        self._postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for key, per_practice in weights.items():
+            idf = math.log(1.0 + n / len(per_practice))
+            idx_arr = np.fromiter(per_practice.keys(), dtype=np.int32, count=len(per_practice))
+            w_arr = np.fromiter(per_practice.values(), dtype=np.float32, count=len(per_practice)) * idf
+            self._postings[key] = (idx_arr, w_arr)
+        self._idf_max = math.log(1.0 + n)
+        # Words (not bigrams) grouped by first letter, for typo look-ups in a small bucket.
+        buckets: dict[str, list[str]] = defaultdict(list)
+        for key in self._postings:
+            if " " not in key and len(key) >= MIN_FUZZY_LEN - 1 and not key.isdigit():
+                buckets[key[0]].append(key)
+        self._buckets = dict(buckets)
+        self._known = frozenset(k for k in self._postings if " " not in k)
+        self._expand = lru_cache(maxsize=50_000)(self._expand_uncached)
+
+    # --- query side -------------------------------------------------------------------------------------------
+
+    def _fuzzy(self, key: str) -> list[tuple[str, float]]:
+        """Known words within a small edit distance of `key` (1 edit up to 6 letters, else 2), with a similarity."""
+        bucket = self._buckets.get(key[0])
+        if not bucket or len(key) < MIN_FUZZY_LEN:
+            return []
+        max_dist = 1 if len(key) <= 6 else 2
+        found = process.extract(key, bucket, scorer=Levenshtein.distance, score_cutoff=max_dist, limit=4)
+        return [(cand, 0.85 - 0.12 * (dist - 1)) for cand, dist, _ in found if dist > 0]
+
+    def _split(self, word: str) -> list[str] | None:
+        """A word made of two known words run together ("fugadeaire" is not split; "airleak" is)."""
+        if len(word) < 7:
+            return None
+        best = None
+        for i in range(3, len(word) - 2):
+            left, right = word[:i], word[i:]
+            if left in self._known and right in self._known:
+                score = min(len(left), len(right))
+                if best is None or score > best[0]:
+                    best = (score, [left, right])
+        return best[1] if best else None
+
+    def _expand_uncached(self, word: str, lang: str) -> tuple[tuple[str, float], ...]:
+        """The index keys one typed word stands for, each with a similarity in (0, 1]."""
+        word_lang = lang if (lang != "ru" or textnorm._CYR.search(word)) else "en"
+        stemmed = textnorm.stem(word, word_lang)
+        keys: dict[str, float] = {}
+        for k in (stemmed, word):
+            if k in self._postings:
+                keys[k] = 1.0
+        if keys:
+            return tuple(keys.items())
+        parts = self._split(word)
+        if parts:
+            return tuple((textnorm.stem(p, word_lang), 0.9) for p in parts if textnorm.stem(p, word_lang) in self._postings)
+        for k in dict.fromkeys((stemmed, word)):
+            for cand, sim in self._fuzzy(k):
+                if sim > keys.get(cand, 0.0):
+                    keys[cand] = sim
+        return tuple(keys.items())
+
+    def _query_terms(self, text: str, lang: str) -> tuple[list[list[tuple[str, float]]], list[str]]:
+        """Per meaningful word of the query, its keys; and the query's bigram keys."""
+        per_word: list[list[tuple[str, float]]] = []
+        stems: list[str] = []
+        seen: set[str] = set()
+        for word in textnorm.words(text):
+            if (len(word) < 2 and not word.isdigit()) or textnorm.is_stopword(word, lang):
+                continue
+            keys = list(self._expand(word, lang))
+            if keys:
+                stems.append(max(keys, key=lambda kv: kv[1])[0])
+            if word in seen:
+                continue
+            seen.add(word)
+            if keys:
+                per_word.append(keys)
+        return per_word, [bg for bg in _bigrams(stems) if bg in self._postings]
+
+    def scores(self, text: str, lang: str = "en", area: str | None = None) -> np.ndarray:
+        """One score per practice (0 = nothing in common)."""
+        lang = lang if lang in LANGS else "en"
+        total = np.zeros(len(self.practices), dtype=np.float32)
+        if not text or not self.practices:
+            return total
+        per_word, bigrams = self._query_terms(text, lang)
+        for keys in per_word:
+            if len(keys) == 1:
+                key, sim = keys[0]
+                idx, w = self._postings[key]
+                total[idx] += w * sim  # indices in one posting are unique, so fancy indexing adds correctly
+                continue
+            best = np.zeros_like(total)
+            for key, sim in keys:
+                idx, w = self._postings[key]
+                best[idx] = np.maximum(best[idx], w * sim)
+            total += best
+        for bg in dict.fromkeys(bigrams):
+            idx, w = self._postings[bg]
+            total[idx] += w
+        if area:
+            try:
+                area_pos = list(Area).index(Area(area))
+            except ValueError:
+                area_pos = -1
+            if area_pos >= 0:
+                total[self._areas == area_pos] *= AREA_BOOST
+        return total
+
+    def match(self, text: str, lang: str = "en", top: int = 3, area: str | None = None) -> list[Match]:
+        """The `top` best practices for `text`, best first; empty when nothing in the text matches."""
+        if top <= 0:
+            return []
+        total = self.scores(text, lang, area)
+        nonzero = int(np.count_nonzero(total))
+        if nonzero == 0:
+            return []
+        k = min(top, nonzero)
+        cand = np.argpartition(-total, k - 1)[:k] if k < len(total) else np.arange(len(total))
+        order = sorted(cand, key=lambda i: (-float(total[i]), self.practices[i].id))[:k]
+        return [Match(self.practices[i], float(total[i])) for i in order if total[i] > 0]
+
+    # --- idea similarity --------------------------------------------------------------------------------------
+
+    def term_weights(self, text: str, lang: str) -> dict[str, float]:
+        """A text as weighted terms (stems weighted by their rarity in the library), for comparing two ideas."""
+        out: dict[str, float] = {}
+        n = max(len(self.practices), 1)
+        for term in textnorm.terms(text, lang):
+            posting = self._postings.get(term)
+            idf = math.log(1.0 + n / len(posting[0])) if posting else self._idf_max
+            out[term] = idf
+        return out
+
+
+def similarity(a: dict[str, float], b: dict[str, float]) -> float:
+    """Cosine similarity of two weighted term sets (0..1)."""
+    if not a or not b:
+        return 0.0
+    dot = sum(w * b[t] for t, w in a.items() if t in b)
+    na = math.sqrt(sum(w * w for w in a.values()))
+    nb = math.sqrt(sum(w * w for w in b.values()))
+    return dot / (na * nb) if na and nb else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class SimilarIdea:
+    """An existing idea close to a new one."""
+
+    key: int
+    score: float
+
+
+def find_similar(
+    matcher: Matcher,
+    text: str,
+    lang: str,
+    candidates: Iterable[tuple[int, str, str]],
+    threshold: float = 0.45,
+    limit: int = 3,
+) -> list[SimilarIdea]:
+    """Existing ideas (key, text, lang) whose wording is close to `text`, most similar first."""
+    mine = matcher.term_weights(text, lang)
+    found = []
+    for key, other_text, other_lang in candidates:
+        score = similarity(mine, matcher.term_weights(other_text, other_lang))
+        if score >= threshold:
+            found.append(SimilarIdea(key, score))
+    found.sort(key=lambda s: (-s.score, s.key))
+    return found[:limit]
+
+
+@lru_cache(maxsize=4)
+def _matcher_for(root: str | None) -> Matcher:
+    from bot.services.library import load
+
+    return Matcher(load(Path(root) if root else None).practices)
+
+
+def get_matcher(root: Path | None = None) -> Matcher:
+    """The process-wide matcher over the installed library (built on first use)."""
+    return _matcher_for(str(root) if root else None)

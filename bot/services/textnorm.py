@@ -1,0 +1,144 @@
+"""Text normalisation shared by the library matcher and the similar-ideas check.
+
+Turns what a worker types on a phone (any case, with or without accents, with ё or е, with Latin look-alike letters
+inside Russian words, inflected, glued to punctuation or emoji) into comparable terms: one stem per word.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import Stemmer
+
+from bot.domain.enums import LANGS
+
+MAX_TEXT_CHARS = 4000  # a longer text is cut: workers' descriptions never need more, and matching stays fast
+MAX_TOKENS = 120
+
+# Characters that carry no meaning but break words apart or glue them: zero-width, bidi controls, soft hyphen.
+_INVISIBLE = dict.fromkeys(
+    [0x00AD, 0x034F, 0x061C, 0x180E, 0xFEFF, *range(0x200B, 0x2010), *range(0x202A, 0x202F), *range(0x2060, 0x2070)]
+)
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_SPLIT_DIGITS = re.compile(r"\d+|[^\d]+")
+_CYR = re.compile(r"[а-я]")
+_LAT = re.compile(r"[a-z]")
+# Latin letters that look like Cyrillic ones, as they slip into Russian words typed on mixed keyboards.
+_LAT_TO_CYR = str.maketrans("aceopxykmthb", "асеорхукмтнв")
+_CYR_TO_LAT_TRANSLIT = {
+    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ж": "zh", "з": "z", "и": "i", "й": "i",
+    "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r", "с": "s", "т": "t", "у": "u",
+    "ф": "f", "х": "h", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "sch", "ъ": "", "ы": "y", "ь": "", "э": "e",
+    "ю": "yu", "я": "ya",
+}  # fmt: skip
+
+STOPWORDS: dict[str, frozenset[str]] = {
+    "en": frozenset(
+        ["a", "an", "the", "of", "to", "in", "on", "at", "for", "from", "by", "with", "and", "or", "but", "is", "are", "was", "were", "be", "been", "being", "it", "its", "this", "that", "these", "those", "there", "here", "i", "we", "you", "he", "she", "they", "me", "us", "my", "our", "your", "their", "them", "has", "have", "had", "do", "does", "did", "not", "no", "so", "very", "too", "just", "also", "all", "any", "some", "as", "if", "then", "than", "when", "while", "into", "out", "up", "down", "over", "about", "can", "could", "would", "should", "will", "shall", "may", "might", "must", "get", "got", "lot", "lots", "much", "many", "more", "most", "one", "every", "each", "our", "which", "what", "who", "how", "why"]
+    ),
+    "es": frozenset(
+        ["a", "al", "algo", "algun", "alguna", "algunos", "ante", "aqui", "asi", "cada", "como", "con", "contra", "cual", "cuando", "de", "del", "desde", "donde", "dos", "el", "ella", "ellos", "en", "entre", "era", "eran", "es", "esa", "ese", "eso", "esta", "estan", "estas", "este", "esto", "estos", "fue", "ha", "hace", "han", "hay", "la", "las", "le", "les", "lo", "los", "mas", "me", "mi", "mis", "mucho", "muy", "nada", "ni", "no", "nos", "nosotros", "o", "otra", "otro", "para", "pero", "poco", "por", "porque", "que", "quien", "se", "sea", "ser", "si", "sin", "sobre", "son", "su", "sus", "tambien", "tan", "tanto", "te", "tiene", "tienen", "todo", "todos", "tu", "un", "una", "uno", "unos", "y", "ya", "yo", "estamos", "tenemos", "hacer", "hacen", "siempre", "veces", "vez"]
+    ),
+    "ru": frozenset(
+        ["а", "без", "более", "бы", "был", "была", "были", "было", "быть", "в", "вам", "вас", "весь", "во", "вот", "все", "всё", "всего", "всех", "вы", "где", "да", "даже", "для", "до", "его", "ее", "её", "если", "есть", "еще", "ещё", "же", "за", "здесь", "и", "из", "или", "им", "их", "к", "как", "ко", "когда", "кто", "ли", "либо", "мне", "много", "может", "мы", "на", "над", "надо", "наш", "не", "него", "нее", "неё", "нет", "ни", "них", "но", "ну", "о", "об", "однако", "он", "она", "они", "оно", "от", "очень", "по", "под", "при", "с", "со", "так", "также", "такой", "там", "те", "тем", "то", "того", "тоже", "той", "только", "том", "ты", "у", "уже", "хотя", "чего", "чей", "чем", "что", "чтобы", "чье", "чья", "эта", "эти", "это", "я", "у", "нас", "у", "них", "просто", "постоянно", "всегда", "вообще", "каждый", "очень", "сильно"]
+    ),
+}
+_ES_IRREGULAR = {"luces": "luz", "veces": "vez", "peces": "pez", "voces": "voz", "cruces": "cruz"}
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def clean(text: str | None) -> str:
+    """Text as stored: NUL and lone surrogates removed, nothing else touched (PRODUCT.md, "Text as sent")."""
+    if not text:
+        return ""
+    return _SURROGATE.sub("", text.replace("\x00", ""))
+
+
+@lru_cache(maxsize=4096)
+def _strip_accents_latin(token: str) -> str:
+    decomposed = unicodedata.normalize("NFD", token)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def fold(text: str) -> str:
+    """Case-folded, NFKC, invisible characters dropped, ё→е; Latin accents are removed per word in `words`."""
+    text = unicodedata.normalize("NFKC", text[:MAX_TEXT_CHARS]).translate(_INVISIBLE)
+    return text.casefold().replace("ё", "е")
+
+
+def _fix_script(token: str) -> str:
+    """A word mostly in Cyrillic with Latin look-alikes becomes all Cyrillic ("кoмпрессор" with a Latin o)."""
+    if _CYR.search(token) and _LAT.search(token):
+        cyr = len(_CYR.findall(token))
+        lat = len(_LAT.findall(token))
+        if cyr >= lat:
+            return token.translate(_LAT_TO_CYR)
+    return token
+
+
+def words(text: str) -> list[str]:
+    """Folded words: letters and digits only, letters split from digits ("20kw" -> "20", "kw")."""
+    if not text:
+        return []
+    out: list[str] = []
+    for raw in _WORD.findall(fold(text)):
+        token = _fix_script(raw)
+        if not _CYR.search(token):
+            token = _strip_accents_latin(token)
+        out.extend(_SPLIT_DIGITS.findall(token) if any(ch.isdigit() for ch in token) else (token,))
+        if len(out) >= MAX_TOKENS:
+            break
+    return out
+
+
+def transliterate(token: str) -> str:
+    """Cyrillic to Latin (a rough, typing-oriented scheme), so "kompressor" typed in Latin finds "компрессор"."""
+    return "".join(_CYR_TO_LAT_TRANSLIT.get(c, c) for c in token)
+
+
+_STEMMERS = {"en": Stemmer.Stemmer("english"), "es": Stemmer.Stemmer("spanish"), "ru": Stemmer.Stemmer("russian")}
+
+
+@lru_cache(maxsize=1)
+def _morph():
+    import pymorphy3
+
+    return pymorphy3.MorphAnalyzer()
+
+
+@lru_cache(maxsize=200_000)
+def stem(token: str, lang: str) -> str:
+    """The comparable form of one folded word: Russian is lemmatised (pymorphy3) then stemmed; es/en stemmed."""
+    if token.isdigit():
+        return token
+    if _CYR.search(token):
+        lemma = _morph().parse(token)[0].normal_form.replace("ё", "е")
+        return _STEMMERS["ru"].stemWord(lemma)
+    if lang == "es" or lang not in LANGS:
+        token = _ES_IRREGULAR.get(token, token)
+    stemmer = _STEMMERS["es"] if lang == "es" else _STEMMERS["en"]
+    return stemmer.stemWord(token)
+
+
+def is_stopword(token: str, lang: str) -> bool:
+    """True for words that say nothing about the problem (articles, pronouns, "very")."""
+    if _CYR.search(token):
+        return token in STOPWORDS["ru"]
+    return token in STOPWORDS.get(lang, STOPWORDS["en"]) or (lang == "ru" and token in STOPWORDS["en"])
+
+
+def terms(text: str, lang: str) -> list[str]:
+    """The stems of the meaningful words of `text`, in order (Latin words in a Russian text stemmed as English)."""
+    result = []
+    for w in words(text):
+        if len(w) < 2 and not w.isdigit():
+            continue
+        if is_stopword(w, lang):
+            continue
+        word_lang = lang if (lang != "ru" or _CYR.search(w)) else "en"
+        result.append(stem(w, word_lang))
+    return result
