@@ -224,7 +224,11 @@ def validate(root: Path | None = None) -> tuple[Library | None, list[Problem]]:
                 version = manifest.version
                 if manifest.schema_ != SCHEMA_VERSION:
                     problems.append(
-                        Problem("library.yaml", "", f"schema {manifest.schema_} is not supported (expected {SCHEMA_VERSION})")
+                        Problem(
+                            "library.yaml",
+                            "",
+                            f"schema {manifest.schema_} is not supported (expected {SCHEMA_VERSION})",
+                        )
                     )
             except ValidationError as e:
                 problems.extend(Problem("library.yaml", "", _format_error(err)) for err in e.errors())

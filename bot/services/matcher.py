@@ -7,6 +7,7 @@ terms the same way; words not found exactly are looked up with rapidfuzz (typos)
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -50,7 +51,7 @@ class Match:
 
 
 def _bigrams(stems: Sequence[str]) -> list[str]:
-    return [f"{a} {b}" for a, b in zip(stems, stems[1:], strict=False)]
+    return [f"{a} {b}" for a, b in itertools.pairwise(stems)]
 
 
 class Matcher:
@@ -147,7 +148,9 @@ class Matcher:
             return tuple(keys.items())
         parts = self._split(word)
         if parts:
-            return tuple((textnorm.stem(p, word_lang), 0.9) for p in parts if textnorm.stem(p, word_lang) in self._postings)
+            return tuple(
+                (textnorm.stem(p, word_lang), 0.9) for p in parts if textnorm.stem(p, word_lang) in self._postings
+            )
         for k in dict.fromkeys((stemmed, word)):
             for cand, sim in self._fuzzy(k):
                 if sim > keys.get(cand, 0.0):

@@ -36,13 +36,31 @@ _CYR_TO_LAT_TRANSLIT = {
 
 STOPWORDS: dict[str, frozenset[str]] = {
     "en": frozenset(
-        ["a", "an", "the", "of", "to", "in", "on", "at", "for", "from", "by", "with", "and", "or", "but", "is", "are", "was", "were", "be", "been", "being", "it", "its", "this", "that", "these", "those", "there", "here", "i", "we", "you", "he", "she", "they", "me", "us", "my", "our", "your", "their", "them", "has", "have", "had", "do", "does", "did", "not", "no", "so", "very", "too", "just", "also", "all", "any", "some", "as", "if", "then", "than", "when", "while", "into", "out", "up", "down", "over", "about", "can", "could", "would", "should", "will", "shall", "may", "might", "must", "get", "got", "lot", "lots", "much", "many", "more", "most", "one", "every", "each", "our", "which", "what", "who", "how", "why"]
+        (
+            "a about all also an and any are as at be been being but by can could did do does down each every for "
+            "from get got had has have he here how i if in into is it its just lot lots many may me might more "
+            "most much must my no not of on one or our out over shall she should so some than that the their them "
+            "then there these they this those to too up us very was we were what when which while who why will "
+            "with would you your "
+        ).split()
     ),
     "es": frozenset(
-        ["a", "al", "algo", "algun", "alguna", "algunos", "ante", "aqui", "asi", "cada", "como", "con", "contra", "cual", "cuando", "de", "del", "desde", "donde", "dos", "el", "ella", "ellos", "en", "entre", "era", "eran", "es", "esa", "ese", "eso", "esta", "estan", "estas", "este", "esto", "estos", "fue", "ha", "hace", "han", "hay", "la", "las", "le", "les", "lo", "los", "mas", "me", "mi", "mis", "mucho", "muy", "nada", "ni", "no", "nos", "nosotros", "o", "otra", "otro", "para", "pero", "poco", "por", "porque", "que", "quien", "se", "sea", "ser", "si", "sin", "sobre", "son", "su", "sus", "tambien", "tan", "tanto", "te", "tiene", "tienen", "todo", "todos", "tu", "un", "una", "uno", "unos", "y", "ya", "yo", "estamos", "tenemos", "hacer", "hacen", "siempre", "veces", "vez"]
+        (
+            "a al algo algun alguna algunos ante aqui asi cada como con contra cual cuando de del desde donde dos "
+            "el ella ellos en entre era eran es esa ese eso esta estamos estan estas este esto estos fue ha hace "
+            "hacen hacer han hay la las le les lo los mas me mi mis mucho muy nada ni no nos nosotros o otra otro "
+            "para pero poco por porque que quien se sea ser si siempre sin sobre son su sus tambien tan tanto te "
+            "tenemos tiene tienen todo todos tu un una uno unos veces vez y ya yo "
+        ).split()
     ),
     "ru": frozenset(
-        ["а", "без", "более", "бы", "был", "была", "были", "было", "быть", "в", "вам", "вас", "весь", "во", "вот", "все", "всё", "всего", "всех", "вы", "где", "да", "даже", "для", "до", "его", "ее", "её", "если", "есть", "еще", "ещё", "же", "за", "здесь", "и", "из", "или", "им", "их", "к", "как", "ко", "когда", "кто", "ли", "либо", "мне", "много", "может", "мы", "на", "над", "надо", "наш", "не", "него", "нее", "неё", "нет", "ни", "них", "но", "ну", "о", "об", "однако", "он", "она", "они", "оно", "от", "очень", "по", "под", "при", "с", "со", "так", "также", "такой", "там", "те", "тем", "то", "того", "тоже", "той", "только", "том", "ты", "у", "уже", "хотя", "чего", "чей", "чем", "что", "чтобы", "чье", "чья", "эта", "эти", "это", "я", "у", "нас", "у", "них", "просто", "постоянно", "всегда", "вообще", "каждый", "очень", "сильно"]
+        (
+            "а без более бы был была были было быть в вам вас весь во вообще вот все всегда всего всех всё вы где "
+            "да даже для до его ее если есть еще ещё её же за здесь и из или им их к каждый как ко когда кто ли "
+            "либо мне много может мы на над надо нас наш не него нее нет неё ни них но ну о об однако он она они "
+            "оно от очень по под постоянно при просто с сильно со так также такой там те тем то того тоже той "
+            "только том ты у уже хотя чего чей чем что чтобы чье чья эта эти это я "
+        ).split()
     ),
 }
 _ES_IRREGULAR = {"luces": "luz", "veces": "vez", "peces": "pez", "voces": "voz", "cruces": "cruz"}

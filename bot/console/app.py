@@ -1,0 +1,144 @@
+"""`scorebot console`: play the conversation in a terminal against the same database, on a seeded demo enterprise."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Iterable
+
+from sqlalchemy import select
+
+from bot.config import Settings, get_settings
+from bot.dialogue.engine import Dialogue
+from bot.dialogue.types import Actor, Button, ButtonIn, CommandIn, Event, PhotoIn, Reply, TextIn
+from bot.services.library import load
+from bot.services.matcher import get_matcher
+from bot.services.onboarding import create_enterprise
+from bot.storage.db import Database
+from bot.storage.migrate import upgrade
+from bot.storage.models import Enterprise, Invite
+
+DEMO_NAME = "SCORE4Climate Demo Enterprise"
+DEMO_DEPARTMENTS = ["Production", "Warehouse", "Maintenance", "Kitchen"]
+HELP = (
+    "Type an answer, a number to press a button, /photo [caption] to send a photo, /quit to leave.\n"
+    "Commands work as in Telegram: /start, /new, /cancel, /help, /language, /library, /myideas."
+)
+# A Spanish-speaking worker sends an idea, for `scorebot start` with no token and no terminal.
+DEMO_SCRIPT = [
+    "/new",
+    "#energy",
+    "#Production",
+    "El compresor pierde aire por las mangueras, se escucha el silbido toda la noche",
+    "#1",
+    "#Use",
+    "Revisar las mangueras cada viernes y cambiar los acoples gastados",
+    "#Done",
+    "unos 20 kWh por semana",
+    "#Skip",
+    "#anonymous",
+    "#Send",
+    "/myideas",
+]
+
+
+async def demo_invite(db: Database, role: str) -> str:
+    """The demo enterprise's invite code for `role`, creating the enterprise on first use."""
+    async with db.transaction() as session:
+        ent = await session.scalar(select(Enterprise).where(Enterprise.name == DEMO_NAME))
+        if ent is None:
+            created = await create_enterprise(session, DEMO_NAME, "en", DEMO_DEPARTMENTS, ["general"])
+            ent = created.enterprise
+        invite = await session.scalar(
+            select(Invite).where(Invite.enterprise_id == ent.id, Invite.role == role, Invite.revoked_at.is_(None))
+        )
+        return invite.code
+
+
+def render(reply: Reply, out=sys.stdout) -> list[Button]:
+    """Prints a reply as plain text with numbered buttons; returns the buttons in that order."""
+    if reply.alert:
+        print(f"  [{reply.alert}]", file=out)
+    if reply.photo_file_id:
+        print("  [photo]", file=out)
+    print(reply.text.plain().rstrip(), file=out)
+    buttons = [b for row in reply.buttons for b in row]
+    for n, b in enumerate(buttons, start=1):
+        print(f"  {n}) {b.label}", file=out)
+    print(file=out)
+    return buttons
+
+
+def to_event(line: str, buttons: list[Button], photo_seq: int) -> Event | None:
+    """What the typed line means: a button number, a '#label' (scripts), /photo, a command, or text."""
+    stripped = line.strip()
+    if stripped.isdigit() and buttons and 1 <= int(stripped) <= len(buttons):
+        return ButtonIn(buttons[int(stripped) - 1].data)
+    if stripped.startswith("#") and len(stripped) > 1:
+        wanted = stripped[1:].casefold()
+        for b in buttons:
+            if wanted in b.label.casefold():
+                return ButtonIn(b.data)
+        return None
+    if stripped.startswith("/photo"):
+        caption = stripped[len("/photo") :].strip() or None
+        return PhotoIn(file_id=f"console-photo-{photo_seq}", unique_id=f"console-{photo_seq}", caption=caption)
+    if stripped.startswith("/") and len(stripped) > 1:
+        name, _, args = stripped[1:].partition(" ")
+        return CommandIn(name.split("@")[0].lower(), args)
+    return TextIn(line.rstrip("\n"))
+
+
+async def play(settings: Settings, lines: Iterable[str], lang: str | None, user_id: int, role: str, echo: bool) -> int:
+    """Runs the conversation over `lines` (a terminal or a script) and prints every reply."""
+    db = Database(settings.database_url)
+    try:
+        if settings.uses_default_sqlite:
+            await upgrade(db.engine)
+        library = load()
+        dialogue = Dialogue(db, library, get_matcher(), settings.bot_username)
+        actor = Actor(user_id=user_id, first_name="Console", client_lang=lang or "en")
+        code = await demo_invite(db, "lead" if role == "lead" else "worker")
+        buttons: list[Button] = []
+        for reply in await dialogue.handle(actor, CommandIn("start", code)):
+            buttons = render(reply) or buttons
+        photo_seq = 0
+        for line in lines:
+            if line.strip() in ("/quit", "/exit"):
+                break
+            if echo:
+                print(f"> {line.rstrip()}")
+            photo_seq += 1
+            event = to_event(line, buttons, photo_seq)
+            if event is None:
+                print("  (no such button)\n")
+                continue
+            for reply in await dialogue.handle(actor, event):
+                buttons = render(reply) or buttons
+        return 0
+    finally:
+        await db.dispose()
+
+
+def _terminal_lines() -> Iterable[str]:
+    while True:
+        try:
+            yield input("> ")
+        except EOFError:
+            return
+
+
+def cmd_console(args: argparse.Namespace) -> int:
+    """`scorebot console [--lang ru]`: an interactive session, or the lines of standard input when piped."""
+    settings = get_settings()
+    interactive = sys.stdin.isatty()
+    if interactive:
+        print(HELP + "\n")
+    lines = _terminal_lines() if interactive else sys.stdin
+    return asyncio.run(play(settings, lines, args.lang, args.user, args.role, echo=not interactive))
+
+
+def cmd_demo(settings: Settings, lang: str = "es") -> int:
+    """Plays the scripted demo conversation (used by `scorebot start` without a token or a terminal)."""
+    return asyncio.run(play(settings, DEMO_SCRIPT, lang, user_id=999_000_001, role="worker", echo=True))
