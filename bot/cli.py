@@ -123,6 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     sub.add_parser("run", help="run the Telegram bot (needs BOT_TOKEN)").set_defaults(func=_lazy("bot.runner:cmd_run"))
+    p = sub.add_parser("start", help="the bot if BOT_TOKEN is set, else an offline demo in this terminal")
+    p.add_argument("--lang", choices=LANGS, help="language of the offline demo")
+    p.set_defaults(func=_lazy("bot.runner:cmd_start"))
     p = sub.add_parser("console", help="play the conversation in this terminal, no Telegram needed")
     p.add_argument("--lang", choices=LANGS, help="language of the console user (default: the demo's)")
     p.add_argument("--user", type=int, default=1, help="a numeric id for the console user (default 1)")

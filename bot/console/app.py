@@ -26,19 +26,20 @@ HELP = (
     "Commands work as in Telegram: /start, /new, /cancel, /help, /language, /library, /myideas."
 )
 # A Spanish-speaking worker sends an idea, for `scorebot start` with no token and no terminal.
-DEMO_SCRIPT = [
+DEMO_SCRIPT = [  # button numbers, so the script works in every language
     "/new",
-    "#energy",
-    "#Production",
+    "1",  # energy
+    "1",  # the first department
     "El compresor pierde aire por las mangueras, se escucha el silbido toda la noche",
-    "#1",
-    "#Use",
+    "1",  # the first suggested practice
+    "1",  # use it for my idea
     "Revisar las mangueras cada viernes y cambiar los acoples gastados",
-    "#Done",
+    "1",  # less energy
+    "9",  # done
     "unos 20 kWh por semana",
-    "#Skip",
-    "#anonymous",
-    "#Send",
+    "1",  # no photo
+    "2",  # anonymous
+    "1",  # send
     "/myideas",
 ]
 
