@@ -1,0 +1,177 @@
+"""Matcher benchmark: query latency on the real library and on synthetic libraries of 1k/5k/10k practices, index
+build time and resident memory, against a plain rapidfuzz.process.extract over titles measured in the same run.
+
+    .venv/bin/python bench/bench_matcher.py            # prints a Markdown report
+    .venv/bin/python bench/bench_matcher.py --write    # also writes it into bench/RESULTS.md
+
+Each library size is measured in a fresh subprocess, so its memory figure is not polluted by the others.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+SIZES = [0, 1000, 5000, 10000]  # 0 = the real library
+QUERIES_PER_SIZE = 1500
+BASELINE_QUERIES = 300  # the baseline is slow on long texts; fewer queries keep the run short
+
+
+def rss_mb() -> float:
+    """Resident memory of this process, in MB (Linux)."""
+    with open("/proc/self/statm") as fh:
+        pages = int(fh.read().split()[1])
+    import resource
+
+    return pages * resource.getpagesize() / 1e6
+
+
+def queries() -> list[tuple[str, str]]:
+    """Realistic phrasings: the evaluation set if present, plus hostile inputs."""
+    from bot.services.evaluation import DEFAULT_CASES, load_cases
+
+    qs = [(c.lang, c.text) for c in load_cases(DEFAULT_CASES)] if DEFAULT_CASES.is_dir() else []
+    qs += [("es", "el compresor pierde aire"), ("ru", "течёт кран в цеху"), ("en", "lights on all night")]
+    qs += [
+        ("en", ""),
+        ("ru", "   "),
+        ("es", "🙂🙂🙂"),
+        ("en", "x" * 10000),
+        ("ru", "\x00\x01\x02 кран"),
+        ("es", "Компрессор LED chiller fuga"),
+    ]
+    return qs
+
+
+def synthetic(practices, n: int, seed: int = 7):
+    """`n` practices made by recombining real ones: new ids, shuffled and mixed keywords, invented words."""
+    rng = random.Random(seed)
+    out = []
+    for i in range(n):
+        base = practices[i % len(practices)]
+        donor = practices[rng.randrange(len(practices))]
+        texts = {}
+        for lang, t in base.texts.items():
+            kws = list(t.keywords) + rng.sample(
+                list(donor.texts[lang].keywords), k=min(3, len(donor.texts[lang].keywords))
+            )
+            kws.append(f"tok{rng.randrange(50000)}x{lang}")
+            rng.shuffle(kws)
+            texts[lang] = replace(t, title=f"{t.title} {i}", keywords=tuple(kws))
+        out.append(replace(base, id=f"{base.id[:30]}-{i}", texts=texts))
+    return out
+
+
+def measure(size: int) -> dict:
+    """Runs in a subprocess: build the index for one library size and time the queries."""
+    from rapidfuzz import fuzz, process
+
+    from bot.services import textnorm
+    from bot.services.library import load
+    from bot.services.matcher import Matcher
+
+    library = load()
+    textnorm.stem("прогрев", "ru")  # load the Russian morphology before measuring memory
+    practices = list(library.practices) if size == 0 else synthetic(library.practices, size)
+    qs = queries()
+    before = rss_mb()
+    t0 = time.perf_counter()
+    matcher = Matcher(practices)
+    build_s = time.perf_counter() - t0
+    mem = rss_mb() - before
+    rng = random.Random(1)
+    sample = [qs[rng.randrange(len(qs))] for _ in range(QUERIES_PER_SIZE)]
+    for lang, text in sample[:50]:  # warm-up
+        matcher.match(text, lang, 3)
+    times = []
+    for lang, text in sample:
+        # Cold: no word of this query has been seen before (the caches would make repeated phrasings faster).
+        matcher._expand.cache_clear()
+        textnorm.stem.cache_clear()
+        t = time.perf_counter_ns()
+        matcher.match(text, lang, 3)
+        times.append((time.perf_counter_ns() - t) / 1e6)
+    titles = [t.title for p in practices for t in p.texts.values()]
+    base_times = []
+    for _lang, text in sample[:BASELINE_QUERIES]:
+        t = time.perf_counter_ns()
+        process.extract(text[:4000], titles, scorer=fuzz.WRatio, limit=3)
+        base_times.append((time.perf_counter_ns() - t) / 1e6)
+    times.sort()
+    base_times.sort()
+    return {
+        "size": len(practices),
+        "real": size == 0,
+        "build_s": build_s,
+        "mem_mb": mem,
+        "median_ms": statistics.median(times),
+        "p99_ms": times[int(len(times) * 0.99) - 1],
+        "max_ms": times[-1],
+        "base_median_ms": statistics.median(base_times),
+        "base_p99_ms": base_times[int(len(base_times) * 0.99) - 1],
+        "queries": len(times),
+    }
+
+
+def report(rows: list[dict]) -> str:
+    lines = [
+        "## Matcher (issue: matching workers' words)",
+        "",
+        f"Machine: {platform.processor() or platform.machine()}, {platform.python_implementation()} "
+        f"{platform.python_version()}; {rows[0]['queries']} queries per library (evaluation phrasings and hostile "
+        "inputs, drawn at random), top 3, each with cold caches (no word of it seen before). Baseline: `rapidfuzz.process.extract(text, titles, scorer=WRatio, limit=3)` "
+        f"over the titles in all three languages, the first {BASELINE_QUERIES} of the same queries, same run. Memory: resident-set growth while the index "
+        "is built (the library itself and the Russian morphology are loaded before).",
+        "",
+        "| library | index build | index memory | median | p99 | max | baseline median | baseline p99 | p99 ratio (ours / baseline) |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        name = f"real ({r['size']})" if r["real"] else f"synthetic {r['size']:,}"
+        lines.append(
+            f"| {name} | {r['build_s']:.2f} s | {r['mem_mb']:.0f} MB | {r['median_ms']:.2f} ms | {r['p99_ms']:.2f} ms "
+            f"| {r['max_ms']:.2f} ms | {r['base_median_ms']:.2f} ms | {r['base_p99_ms']:.2f} ms "
+            f"| {r['p99_ms'] / r['base_p99_ms']:.2f} |"
+        )
+    lines += [
+        "",
+        "Targets: real library median < 2 ms and p99 < 5 ms; 10,000 practices p99 < 20 ms, build < 3 s, memory < 250 MB.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--write", action="store_true")
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one is not None:
+        print(json.dumps(measure(args.one)))
+        return 0
+    rows = []
+    for size in SIZES:
+        out = subprocess.run([sys.executable, __file__, "--one", str(size)], capture_output=True, text=True, check=True)
+        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        print(f"measured {rows[-1]['size']} practices", file=sys.stderr)
+    text = report(rows)
+    print(text)
+    if args.write:
+        results = ROOT / "bench" / "RESULTS.md"
+        head = "# Benchmark results\n\nMeasured on this project's 2-core development machine; re-run to update.\n\n"
+        results.write_text(head + text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
