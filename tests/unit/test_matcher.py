@@ -1,0 +1,85 @@
+"""Matching workers' words: normalisation, cross-language technical words, area weighting, hostile input."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from bot.services import textnorm
+from bot.services.matcher import find_similar
+
+
+def ids(matcher, text, lang, top=3, area=None):
+    return [m.practice.id for m in matcher.match(text, lang, top, area)]
+
+
+def test_normalisation_folds_case_accents_yo_and_lookalikes():
+    assert textnorm.words("Fuga de AIRE en la línea") == ["fuga", "de", "aire", "en", "la", "linea"]
+    assert textnorm.words("Течёт") == ["течет"]
+    assert textnorm.words("кoмпрессор") == ["компрессор"]  # a Latin "o" inside a Russian word
+    assert textnorm.words("20kw,fuga!!!💨aire") == ["20", "kw", "fuga", "aire"]
+    assert textnorm.words("a\u200bb") == ["ab"]  # zero-width space removed, not a word break
+    assert textnorm.stem("течет", "ru") == textnorm.stem("текут", "ru")  # inflection of one verb
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("es", "el compresor pierde aire por las mangueras"),
+        ("es", "el conpresor esta silvando toda la noche"),  # misspelt, no accents
+        ("ru", "утечка воздуха компрессор"),
+        ("ru", "кампрессор шипит по ночам"),
+        ("en", "compressed air leaks"),
+        ("en", "the compresor hose is hissing"),
+    ],
+)
+def test_compressed_air_leaks_found_in_three_languages(matcher, lang, text):
+    assert "compressed-air-leaks" in ids(matcher, text, lang)
+
+
+def test_international_words_match_across_languages(matcher):
+    for lang in ("es", "ru", "en"):
+        assert matcher.match("LED", lang, 3), lang
+        assert matcher.match("compressor", lang, 3), lang
+
+
+def test_chosen_area_weighs_up_but_a_clearly_better_match_still_shows(matcher):
+    text = "el compresor pierde aire por las mangueras"
+    weighted = matcher.match(text, "es", 3, area="safety")
+    assert "compressed-air-leaks" in [m.practice.id for m in weighted]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "   ", "\n\t", "🙂🙂🙂", "\u200b\u202e", "\x00\x01\x02", "x" * 10_000, "ж" * 10_000, "🙂" * 5000,
+     "a" * 100_000, "%s {0} <b>", "Компрессор LED chiller fuga аire", "\ud800 broken surrogate"],
+)
+def test_hostile_input_returns_quickly_and_never_raises(matcher, text):
+    for lang in ("es", "ru", "en", "xx"):
+        start = time.perf_counter()
+        result = matcher.match(text, lang, 3)
+        assert time.perf_counter() - start < 0.5
+        assert isinstance(result, list) and len(result) <= 3
+
+
+def test_empty_input_gives_an_empty_list(matcher):
+    for text in ("", "   ", "🙂", "\u200b"):
+        assert matcher.match(text, "en", 3) == []
+
+
+def test_scores_are_best_first(matcher):
+    scores = [m.score for m in matcher.match("agua que gotea del grifo y la manguera", "es", 5)]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_similar_ideas_are_found_across_wording(matcher):
+    existing = [
+        (1, "La manguera del compresor pierde aire toda la noche", "es"),
+        (2, "Poner focos LED en el almacén", "es"),
+        (3, "Течёт кран в туалете", "ru"),
+    ]
+    found = find_similar(matcher, "el compresor pierde aire por la manguera", "es", existing)
+    assert [s.key for s in found][:1] == [1]
+    assert find_similar(matcher, "кран течет в туалете", "ru", existing)[0].key == 3
+    assert find_similar(matcher, "hay mucho polvo en la carpintería", "es", existing) == []
