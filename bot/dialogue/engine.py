@@ -505,6 +505,8 @@ class Dialogue:
         self._bump(ctx)
         step = ctx.state.step
         body = rich or Rich()
+        if body.parts and not body.plain().endswith("\n\n"):
+            body.line() if body.plain().endswith("\n") else body.line().line()
         if note:
             body.line(note, "i").line()
         cancel = self._btn(ctx, "✖ " + _("Cancel"), "x")
