@@ -54,62 +54,137 @@ def _bigrams(stems: Sequence[str]) -> list[str]:
     return [f"{a} {b}" for a, b in itertools.pairwise(stems)]
 
 
+class Postings:
+    """term -> (practice indices, weights) in three flat arrays (CSR): small and fast to build for big libraries."""
+
+    def __init__(self, vocab: dict[str, int], indptr: np.ndarray, idx: np.ndarray, weights: np.ndarray):
+        self.vocab, self.indptr, self.idx, self.weights = vocab, indptr, idx, weights
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.vocab
+
+    def __getitem__(self, key: str) -> tuple[np.ndarray, np.ndarray]:
+        k = self.vocab[key]
+        lo, hi = self.indptr[k], self.indptr[k + 1]
+        return self.idx[lo:hi], self.weights[lo:hi]
+
+    def get(self, key: str) -> tuple[np.ndarray, np.ndarray] | None:
+        return self[key] if key in self.vocab else None
+
+    def __iter__(self):
+        return iter(self.vocab)
+
+
 class Matcher:
     """An index over a set of practices; build once, query many times (thread-safe for reading)."""
 
     def __init__(self, practices: Sequence[Practice]):
         self.practices = tuple(practices)
         self._areas = np.array([list(Area).index(p.area) for p in self.practices], dtype=np.int8)
-        weights: dict[str, dict[int, float]] = defaultdict(dict)
+        vocab: dict[str, int] = {}
 
-        def add(key: str, idx: int, w: float) -> None:
-            if w > weights[key].get(idx, 0.0):
-                weights[key][idx] = w
+        def kid(key: str) -> int:
+            i = vocab.get(key)
+            if i is None:
+                i = vocab[key] = len(vocab)
+            return i
 
+        # Every distinct (word, language) is analysed once: its stem and the keys it stands for.
+        entries: dict[tuple[str, str], int] = {}
+        entry_stem: list[str | None] = []
+        entry_keys: list[tuple[tuple[int, float], ...]] = []
+
+        def entry_of(word: str, lang: str) -> int:
+            e = entries.get((word, lang))
+            if e is not None:
+                return e
+            if len(word) < 2 or textnorm.is_stopword(word, lang):
+                stem_, keys = None, ()
+            else:
+                cyr = bool(textnorm._CYR.search(word))
+                stem_ = textnorm.stem(word, lang if (lang != "ru" or cyr) else "en")
+                found = {kid(stem_): 1.0}
+                found[kid(word)] = max(found.get(kid(word), 0.0), RAW_FACTOR)
+                if lang == "ru" and cyr:
+                    t = kid(textnorm.transliterate(word))
+                    found[t] = max(found.get(t, 0.0), TRANSLIT_FACTOR)
+                keys = tuple(found.items())
+            e = entries[(word, lang)] = len(entry_stem)
+            entry_stem.append(stem_)
+            entry_keys.append(keys)
+            return e
+
+        words_of = lru_cache(maxsize=100_000)(textnorm.words)
+        col_e, col_p, col_f = [], [], []  # (entry, practice, field weight), one per distinct entry of a practice
+        big_k, big_p = [], []  # bigram keys
         for idx, practice in enumerate(self.practices):
+            best: dict[int, float] = {}
+            bigrams: set[str] = set()
             for lang in LANGS:
                 text = practice.texts.get(lang)
                 if text is None:
                     continue
-                fields = {
-                    "title": [text.title],
-                    "keywords": list(text.keywords),
-                    "do": [text.do],
-                    "why": [text.why],
-                    "safety": [text.safety],
-                }
-                for field_name, chunks in fields.items():
-                    fw = FIELD_WEIGHTS[field_name]
+                fields = (
+                    (FIELD_WEIGHTS["title"], (text.title,), True),
+                    (FIELD_WEIGHTS["keywords"], text.keywords, True),
+                    (FIELD_WEIGHTS["do"], (text.do,), False),
+                    (FIELD_WEIGHTS["why"], (text.why,), False),
+                    (FIELD_WEIGHTS["safety"], (text.safety,), False),
+                )
+                for fw, chunks, with_bigrams in fields:
                     for chunk in chunks:
-                        chunk_stems = []
-                        for word in textnorm.words(chunk):
-                            if len(word) < 2 or textnorm.is_stopword(word, lang):
-                                continue
-                            s = textnorm.stem(word, lang if (lang != "ru" or textnorm._CYR.search(word)) else "en")
-                            chunk_stems.append(s)
-                            add(s, idx, fw)
-                            add(word, idx, fw * RAW_FACTOR)
-                            if lang == "ru" and textnorm._CYR.search(word):
-                                add(textnorm.transliterate(word), idx, fw * TRANSLIT_FACTOR)
-                        if field_name in ("title", "keywords"):
-                            for bg in _bigrams(chunk_stems):
-                                add(bg, idx, BIGRAM_WEIGHT)
+                        stems = []
+                        for word in words_of(chunk):
+                            e = entry_of(word, lang)
+                            if fw > best.get(e, 0.0):
+                                best[e] = fw
+                            if with_bigrams and entry_stem[e] is not None:
+                                stems.append(entry_stem[e])
+                        if with_bigrams:
+                            bigrams.update(_bigrams(stems))
+            col_e.extend(best)
+            col_f.extend(best.values())
+            col_p.extend([idx] * len(best))
+            big_k.extend(kid(b) for b in bigrams)
+            big_p.extend([idx] * len(bigrams))
 
+        # Expand entries into their keys, then keep the best weight per (key, practice).
+        counts = np.fromiter((len(k) for k in entry_keys), dtype=np.int64, count=len(entry_keys))
+        flat_keys = np.fromiter((k for ks in entry_keys for k, _f in ks), dtype=np.int32, count=int(counts.sum()))
+        flat_fac = np.fromiter((f for ks in entry_keys for _k, f in ks), dtype=np.float32, count=int(counts.sum()))
+        starts = np.concatenate(([0], np.cumsum(counts)[:-1])) if len(counts) else np.zeros(0, dtype=np.int64)
+        e_arr = np.asarray(col_e, dtype=np.int64)
+        reps = counts[e_arr] if len(e_arr) else np.zeros(0, dtype=np.int64)
+        pos = np.repeat(starts[e_arr] - np.cumsum(reps) + reps, reps) + np.arange(int(reps.sum()))
+        keys = np.concatenate((flat_keys[pos], np.asarray(big_k, dtype=np.int32)))
+        prac = np.concatenate((np.repeat(np.asarray(col_p, dtype=np.int32), reps), np.asarray(big_p, dtype=np.int32)))
+        wts = np.concatenate(
+            (
+                np.repeat(np.asarray(col_f, dtype=np.float32), reps) * flat_fac[pos],
+                np.full(len(big_k), BIGRAM_WEIGHT, dtype=np.float32),
+            )
+        )
+        order = np.lexsort((-wts, prac, keys))
+        keys, prac, wts = keys[order], prac[order], wts[order]
+        first = np.ones(len(keys), dtype=bool)
+        first[1:] = (keys[1:] != keys[:-1]) | (prac[1:] != prac[:-1])
+        keys, prac, wts = keys[first], prac[first], wts[first]
+        df = np.bincount(keys, minlength=len(vocab))
         n = max(len(self.practices), 1)
-        self._postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        for key, per_practice in weights.items():
-            idf = math.log(1.0 + n / len(per_practice))
-            idx_arr = np.fromiter(per_practice.keys(), dtype=np.int32, count=len(per_practice))
-            w_arr = np.fromiter(per_practice.values(), dtype=np.float32, count=len(per_practice)) * idf
-            self._postings[key] = (idx_arr, w_arr)
+        idf = np.log1p(n / np.maximum(df, 1)).astype(np.float32)
+        wts = wts * idf[keys]
+        indptr = np.zeros(len(vocab) + 1, dtype=np.int64)
+        np.cumsum(df, out=indptr[1:])
+        used = {k: i for k, i in vocab.items() if df[i] > 0}
+        self._postings = Postings(used, indptr, prac.astype(np.int32), wts.astype(np.float32))
         self._idf_max = math.log(1.0 + n)
         # Words (not bigrams) grouped by first letter, for typo look-ups in a small bucket.
         buckets: dict[str, list[str]] = defaultdict(list)
-        for key in self._postings:
+        for key in used:
             if " " not in key and len(key) >= MIN_FUZZY_LEN - 1 and not key.isdigit():
                 buckets[key[0]].append(key)
         self._buckets = dict(buckets)
-        self._known = frozenset(k for k in self._postings if " " not in k)
+        self._known = frozenset(k for k in used if " " not in k)
         self._expand = lru_cache(maxsize=50_000)(self._expand_uncached)
 
     # --- query side -------------------------------------------------------------------------------------------
