@@ -55,8 +55,12 @@ def test_plurals_and_numbers_per_language():
                 for n in (1, 2, 5, 21)
             ]
             forms[lang + "_num"] = i18n.number(1234.5)
-    assert forms["en"] == ["You have sent 1 idea:", "You have sent 2 ideas:", "You have sent 5 ideas:",
-                           "You have sent 21 ideas:"]
+    assert forms["en"] == [
+        "You have sent 1 idea:",
+        "You have sent 2 ideas:",
+        "You have sent 5 ideas:",
+        "You have sent 21 ideas:",
+    ]
     ru = forms["ru"]
     assert "1 идею" in ru[0] and "2 идеи" in ru[1] and "5 идей" in ru[2] and "21 идею" in ru[3]
     assert "idea" in forms["es"][0] and "ideas" in forms["es"][1]

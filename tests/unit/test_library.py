@@ -111,14 +111,19 @@ def test_duplicate_id_is_named_with_the_first_file(tmp_path):
         other[lang]["title"] += " (2)"
     dup_file = yaml.safe_dump({"practices": [other]}, allow_unicode=True)
     msgs = messages(write_library(tmp_path, [GOOD], {"zz_more.yaml": dup_file}))
-    assert msgs == ["practices/zz_more.yaml: practice fix-dripping-taps: duplicate id (first used in practices/water.yaml)"]
+    assert msgs == [
+        "practices/zz_more.yaml: practice fix-dripping-taps: duplicate id (first used in practices/water.yaml)"
+    ]
 
 
 def test_duplicate_title_is_named(tmp_path):
     other = copy.deepcopy(GOOD)
     other["id"] = "fix-taps-again"
     msgs = messages(write_library(tmp_path, [GOOD, other]))
-    assert "practices/water.yaml: practice fix-taps-again: en.title duplicates the title of practice fix-dripping-taps" in msgs
+    assert (
+        "practices/water.yaml: practice fix-taps-again: en.title duplicates the title of practice fix-dripping-taps"
+        in msgs
+    )
 
 
 def test_malformed_yaml_names_file_and_line(tmp_path):
