@@ -625,7 +625,7 @@ class Dialogue:
         return [self._advance(ctx)]
 
     async def _b_department(self, ctx: Ctx, arg: str) -> list[Reply]:
-        if ctx.state.step != "department":
+        if ctx.state.step != "department" or ctx.enterprise is None:
             return [self._stale(ctx)]
         if arg == "-":
             ctx.draft["department_id"], ctx.draft["department_name"] = None, None
