@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -114,61 +115,77 @@ class Matcher:
             entry_keys.append(keys)
             return e
 
-        words_of = lru_cache(maxsize=100_000)(textnorm.words)
-        col_e, col_p, col_f = [], [], []  # (entry, practice, field weight), one per distinct entry of a practice
-        big_k, big_p = [], []  # bigram keys
+        by_lang: dict[str, dict[str, int]] = {lang: {} for lang in LANGS}
+
+        def entries_for(words: list[str], lang: str) -> list[int]:
+            known = by_lang[lang]
+            found = [known.get(w, -1) for w in words]
+            if -1 in found:
+                found = [known[w] if w in known else entry_of(w, lang) for w in words]
+                for w, e in zip(words, found, strict=True):
+                    known[w] = e
+            return found
+
+        field_weights = np.array(
+            [FIELD_WEIGHTS[f] for f in ("title", "keywords", "do", "why", "safety")], dtype=np.float32
+        )
+        col_e, col_f = array("i"), array("b")  # every word of every practice: its entry and field
+        per_practice = array("q")
+        big_k, big_p = array("i"), array("i")  # bigram keys
         for idx, practice in enumerate(self.practices):
-            best: dict[int, float] = {}
+            before = len(col_e)
             bigrams: set[str] = set()
             for lang in LANGS:
                 text = practice.texts.get(lang)
                 if text is None:
                     continue
                 fields = (
-                    (FIELD_WEIGHTS["title"], (text.title,), True),
-                    (FIELD_WEIGHTS["keywords"], text.keywords, True),
-                    (FIELD_WEIGHTS["do"], (text.do,), False),
-                    (FIELD_WEIGHTS["why"], (text.why,), False),
-                    (FIELD_WEIGHTS["safety"], (text.safety,), False),
+                    (0, (text.title,)),
+                    (1, text.keywords),
+                    (2, (text.do,)),
+                    (3, (text.why,)),
+                    (4, (text.safety,)),
                 )
-                for fw, chunks, with_bigrams in fields:
+                for code, chunks in fields:
                     for chunk in chunks:
-                        stems = []
-                        for word in words_of(chunk):
-                            e = entry_of(word, lang)
-                            if fw > best.get(e, 0.0):
-                                best[e] = fw
-                            if with_bigrams and entry_stem[e] is not None:
-                                stems.append(entry_stem[e])
-                        if with_bigrams:
+                        ents = entries_for(textnorm.words(chunk), lang)
+                        col_e.extend(ents)
+                        col_f.extend([code] * len(ents))
+                        if code < 2:
+                            stems = [entry_stem[e] for e in ents if entry_stem[e] is not None]
                             bigrams.update(_bigrams(stems))
-            col_e.extend(best)
-            col_f.extend(best.values())
-            col_p.extend([idx] * len(best))
+            per_practice.append(len(col_e) - before)
             big_k.extend(kid(b) for b in bigrams)
             big_p.extend([idx] * len(bigrams))
 
-        # Expand entries into their keys, then keep the best weight per (key, practice).
+        def best_per_pair(major: np.ndarray, minor: np.ndarray, weights: np.ndarray, span: int):
+            """Distinct (major, minor) pairs sorted, each with its largest weight."""
+            code = major.astype(np.int64) * span + minor
+            order = np.argsort(code, kind="stable")
+            code, weights = code[order], weights[order]
+            starts = np.flatnonzero(np.concatenate(([True], code[1:] != code[:-1]))) if len(code) else order[:0]
+            best = np.maximum.reduceat(weights, starts) if len(code) else weights
+            return code[starts] // span, code[starts] % span, best
+
+        n_entries = max(len(entry_stem), 1)
+        prac_of_word = np.repeat(np.arange(len(self.practices), dtype=np.int64), np.frombuffer(per_practice, np.int64))
+        ent_prac, ent, ent_w = best_per_pair(
+            prac_of_word, np.frombuffer(col_e, np.int32), field_weights[np.frombuffer(col_f, np.int8)], n_entries
+        )
+        del prac_of_word, col_e, col_f
+        # Expand each (practice, entry) into the entry's keys (stem, word as typed, transliteration).
         counts = np.fromiter((len(k) for k in entry_keys), dtype=np.int64, count=len(entry_keys))
         flat_keys = np.fromiter((k for ks in entry_keys for k, _f in ks), dtype=np.int32, count=int(counts.sum()))
         flat_fac = np.fromiter((f for ks in entry_keys for _k, f in ks), dtype=np.float32, count=int(counts.sum()))
         starts = np.concatenate(([0], np.cumsum(counts)[:-1])) if len(counts) else np.zeros(0, dtype=np.int64)
-        e_arr = np.asarray(col_e, dtype=np.int64)
-        reps = counts[e_arr] if len(e_arr) else np.zeros(0, dtype=np.int64)
-        pos = np.repeat(starts[e_arr] - np.cumsum(reps) + reps, reps) + np.arange(int(reps.sum()))
-        keys = np.concatenate((flat_keys[pos], np.asarray(big_k, dtype=np.int32)))
-        prac = np.concatenate((np.repeat(np.asarray(col_p, dtype=np.int32), reps), np.asarray(big_p, dtype=np.int32)))
+        reps = counts[ent] if len(ent) else np.zeros(0, dtype=np.int64)
+        pos = np.repeat(starts[ent] - np.cumsum(reps) + reps, reps) + np.arange(int(reps.sum()))
+        keys = np.concatenate((flat_keys[pos], np.frombuffer(big_k, np.int32)))
+        prac = np.concatenate((np.repeat(ent_prac, reps), np.frombuffer(big_p, np.int32)))
         wts = np.concatenate(
-            (
-                np.repeat(np.asarray(col_f, dtype=np.float32), reps) * flat_fac[pos],
-                np.full(len(big_k), BIGRAM_WEIGHT, dtype=np.float32),
-            )
+            (np.repeat(ent_w, reps) * flat_fac[pos], np.full(len(big_k), BIGRAM_WEIGHT, dtype=np.float32))
         )
-        order = np.lexsort((-wts, prac, keys))
-        keys, prac, wts = keys[order], prac[order], wts[order]
-        first = np.ones(len(keys), dtype=bool)
-        first[1:] = (keys[1:] != keys[:-1]) | (prac[1:] != prac[:-1])
-        keys, prac, wts = keys[first], prac[first], wts[first]
+        keys, prac, wts = best_per_pair(keys, prac, wts, max(len(self.practices), 1))
         df = np.bincount(keys, minlength=len(vocab))
         n = max(len(self.practices), 1)
         idf = np.log1p(n / np.maximum(df, 1)).astype(np.float32)

@@ -21,6 +21,7 @@ MAX_TOKENS = 120
 _INVISIBLE = dict.fromkeys(
     [0x00AD, 0x034F, 0x061C, 0x180E, 0xFEFF, *range(0x200B, 0x2010), *range(0x202A, 0x202F), *range(0x2060, 0x2070)]
 )
+_INVISIBLE_RE = re.compile("[" + "".join(re.escape(chr(c)) for c in _INVISIBLE) + "]")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _SPLIT_DIGITS = re.compile(r"\d+|[^\d]+")
 _CYR = re.compile(r"[а-я]")
@@ -84,7 +85,9 @@ def _strip_accents_latin(token: str) -> str:
 
 def fold(text: str) -> str:
     """Case-folded, NFKC, invisible characters dropped, ё→е; Latin accents are removed per word in `words`."""
-    text = unicodedata.normalize("NFKC", text[:MAX_TEXT_CHARS]).translate(_INVISIBLE)
+    text = unicodedata.normalize("NFKC", text[:MAX_TEXT_CHARS])
+    if _INVISIBLE_RE.search(text):
+        text = _INVISIBLE_RE.sub("", text)
     return text.casefold().replace("ё", "е")
 
 
@@ -98,19 +101,30 @@ def _fix_script(token: str) -> str:
     return token
 
 
+_DIGIT = re.compile(r"\d")
+
+
 def words(text: str) -> list[str]:
     """Folded words: letters and digits only, letters split from digits ("20kw" -> "20", "kw")."""
     if not text:
         return []
+    folded = fold(text)
+    raw_tokens = _WORD.findall(folded)
+    has_digits = _DIGIT.search(folded) is not None
+    has_cyr = _CYR.search(folded) is not None
+    mixed = has_cyr and _LAT.search(folded) is not None
+    # Fast paths, decided once per text: most texts are one script, and ASCII needs no accent stripping.
+    if not has_digits and not mixed and (has_cyr or folded.isascii()):
+        return raw_tokens[:MAX_TOKENS]
     out: list[str] = []
-    for raw in _WORD.findall(fold(text)):
-        token = _fix_script(raw)
-        if not _CYR.search(token):
+    for raw in raw_tokens:
+        token = _fix_script(raw) if mixed else raw
+        if not token.isascii() and not _CYR.search(token):
             token = _strip_accents_latin(token)
-        out.extend(_SPLIT_DIGITS.findall(token) if any(ch.isdigit() for ch in token) else (token,))
+        out.extend(_SPLIT_DIGITS.findall(token) if has_digits and _DIGIT.search(token) else (token,))
         if len(out) >= MAX_TOKENS:
             break
-    return out
+    return out[:MAX_TOKENS]
 
 
 def transliterate(token: str) -> str:
