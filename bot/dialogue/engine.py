@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import i18n
 from bot.dialogue import texts
+from bot.dialogue.review import ReviewMixin
 from bot.dialogue.types import (
     CALLBACK_LIMIT,
     Actor,
@@ -31,19 +32,31 @@ from bot.dialogue.types import (
 )
 from bot.domain.enums import LANGS, Area, Role
 from bot.domain.practice import Practice
-from bot.i18n import _, ngettext
+from bot.i18n import _
 from bot.services import ideas as idea_service
 from bot.services import onboarding, textnorm
 from bot.services.library import Library
 from bot.services.matcher import Matcher
 from bot.services.quantity import parse as parse_quantity
 from bot.storage.db import Database
-from bot.storage.models import DialogueState, Enterprise, Membership, User
-from bot.storage.repo import Dialogues, Enterprises, Ideas, Memberships, Users
+from bot.storage.models import DialogueState, Enterprise, Idea, Membership, User
+from bot.storage.repo import Dialogues, Enterprises, Memberships, Users
 
 log = logging.getLogger(__name__)
 
-STEPS = ("area", "department", "problem", "practices", "idea", "benefits", "quantity", "photo", "anonymity", "confirm")
+STEPS = (
+    "area",
+    "department",
+    "problem",
+    "similar",
+    "practices",
+    "idea",
+    "benefits",
+    "quantity",
+    "photo",
+    "anonymity",
+    "confirm",
+)
 EDITABLE = ("area", "department", "problem", "idea", "benefits", "quantity", "photo", "anonymity")
 MATCHES_PER_PAGE = 3
 MAX_MATCHES = 9
@@ -75,7 +88,7 @@ def _short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-class Dialogue:
+class Dialogue(ReviewMixin):
     """The conversation engine shared by the Telegram adapter and the console."""
 
     def __init__(self, db: Database, library: Library, matcher: Matcher, bot_username: str | None = None):
@@ -94,6 +107,19 @@ class Dialogue:
                 replies = await self._dispatch(ctx, event)
                 self._save(ctx)
         return replies
+
+    async def lead_chats(self) -> list[tuple[int, str]]:
+        """(user id, language) of every active team lead and administrator, for their command menus."""
+        from sqlalchemy import select
+
+        async with self.db.transaction() as session:
+            rows = await session.execute(
+                select(User.id, User.lang, User.client_lang)
+                .join(Membership, Membership.user_id == User.id)
+                .where(Membership.active.is_(True), Membership.role.in_([Role.LEAD.value, Role.ADMIN.value]))
+                .distinct()
+            )
+            return [(uid, i18n.pick_language(lang, client)) for uid, lang, client in rows]
 
     async def language_of(self, user_id: int) -> str:
         """The language a user is spoken to in (for notifications from other users' actions)."""
@@ -178,6 +204,7 @@ class Dialogue:
             "mm": self._b_menu,
             "ent": self._b_choose_enterprise,
             "mi": self._b_my_ideas,
+            "r": self._b_review,
         }
         if action in nav:
             return await nav[action](ctx, arg)
@@ -205,6 +232,7 @@ class Dialogue:
             "rc": self._b_resume,
             "rn": self._b_restart,
             "sq": self._b_search_to_idea,
+            "ss": self._b_similar_skip,
         }
         handler = steps.get(action)
         if handler is None:
@@ -237,6 +265,10 @@ class Dialogue:
             return [self._library_areas(ctx)]
         if name == "myideas":
             return [await self._my_ideas(ctx)]
+        if name == "review":
+            return await self._review_command(ctx) if ctx.membership else [self._no_membership(ctx)]
+        if name == "notify":
+            return await self.notify_settings(ctx) if ctx.membership else [self._no_membership(ctx)]
         note = _("I don't know that command.")
         return [self._ask(ctx, note=note)] if ctx.in_draft else [self._menu(ctx, note)]
 
@@ -267,7 +299,10 @@ class Dialogue:
                     "safer. Your improvement team reads every idea and tells you what happens to it."
                 )
             )
-            return [self._menu(ctx, rich=body)]
+            reply = self._menu(ctx, rich=body)
+            if result.role in (Role.LEAD, Role.ADMIN):
+                reply.lead_menu = ctx.lang
+            return [reply]
         if ctx.in_draft:
             return [self._resume_offer(ctx)]
         if ctx.membership is None:
@@ -335,6 +370,10 @@ class Dialogue:
         return self._menu(ctx, rich=r)
 
     def _cancel(self, ctx: Ctx) -> Reply:
+        if ctx.state.awaiting:
+            ctx.state.awaiting, ctx.state.awaiting_idea_id = None, None
+            if not ctx.in_draft:
+                return self._menu(ctx, _("Cancelled. Nothing was sent."))
         if ctx.in_draft:
             self._clear_draft(ctx)
             return self._menu(ctx, _("Cancelled. Nothing was sent."))
@@ -484,6 +523,7 @@ class Dialogue:
             "area": bool(d.get("area")),
             "department": "department_id" in d,
             "problem": bool(d.get("problem")),
+            "similar": bool(d.get("similar_done")) or not d.get("_similar"),
             "practices": bool(d.get("practices_done")),
             "idea": bool(d.get("idea")),
             "benefits": bool(d.get("benefits_done")),
@@ -534,6 +574,15 @@ class Dialogue:
                     )
                 )
             rows = [[cancel]]
+        elif step == "similar":
+            body.line(
+                _("Colleagues have already sent similar ideas. You can support one instead of sending a new one:"), "b"
+            )
+            for idea_id, number, idea_text in ctx.draft.get("_similar", []):
+                body.line(_("No. {number}").format(number=number) + f": {idea_text}")
+                rows.append([self._rbtn("👍 " + _("Support No. {number}").format(number=number), "sp", idea_id)])
+            rows.append([self._btn(ctx, "➡ " + _("Mine is different, continue"), "ss")])
+            rows.append([cancel])
         elif step == "practices":
             return self._practices_reply(ctx, body)
         elif step == "idea":
@@ -665,6 +714,12 @@ class Dialogue:
         rows.append([self._btn(ctx, "✖ " + _("Cancel"), "x")])
         return Reply(body, rows, edit=ctx.via_button)
 
+    async def _b_similar_skip(self, ctx: Ctx, arg: str) -> list[Reply]:
+        if ctx.state.step != "similar":
+            return [self._stale(ctx)]
+        ctx.draft["similar_done"] = True
+        return [self._advance(ctx)]
+
     async def _b_more_practices(self, ctx: Ctx, arg: str) -> list[Reply]:
         if ctx.state.step != "practices":
             return [self._stale(ctx)]
@@ -764,6 +819,7 @@ class Dialogue:
             ctx.draft.pop("editing", None)
             return [self._advance(ctx, note=_("Something is missing in your idea. Let's complete it."))]
         self._clear_draft(ctx)
+        notices = await self.new_idea_notices(ctx.session, await ctx.session.get(Idea, submitted.idea_id))
         body = (
             Rich()
             .line(
@@ -776,7 +832,7 @@ class Dialogue:
             .line()
         )
         body.add(_('I will tell you when they decide. You can follow it in "My ideas".'))
-        return [self._menu(ctx, rich=body)]
+        return [self._menu(ctx, rich=body), *notices]
 
     async def _b_edit_menu(self, ctx: Ctx, arg: str) -> list[Reply]:
         if ctx.state.step != "confirm":
@@ -827,6 +883,12 @@ class Dialogue:
 
     async def _text(self, ctx: Ctx, raw: str) -> list[Reply]:
         text = self._clean_text(raw)
+        if ctx.state.awaiting:  # a question to this user comes first, then the draft, then a library search
+            if (reply := self._too_long(ctx, text, 1500)) is not None and not ctx.in_draft:
+                return [Reply(Rich().add(reply.text.plain()))]
+            awaited = await self._awaited_text(ctx, text)
+            if awaited is not None:
+                return awaited
         step = ctx.state.step
         if not ctx.in_draft:
             return [self._search(ctx, text)]
@@ -839,6 +901,9 @@ class Dialogue:
                 return [self._ask(ctx, note=_("Please write a few more words."))]
             ctx.draft["problem"] = text
             ctx.draft.pop("_matches", None)
+            if ctx.enterprise is not None and not ctx.draft.get("editing"):
+                similar = await self._similar_open_ideas(ctx, text)
+                ctx.draft["_similar"] = [[i.id, i.number, _short(i.idea, 80)] for i in similar]
             return [self._advance(ctx)]
         if step in ("idea", "practices"):
             if (reply := self._too_long(ctx, text, idea_service.MAX_IDEA)) is not None:
@@ -932,17 +997,4 @@ class Dialogue:
     async def _my_ideas(self, ctx: Ctx) -> Reply:
         if ctx.membership is None:
             return self._no_membership(ctx)
-        mine = await Ideas(ctx.session).by_author(ctx.user.id, ctx.enterprise.id)
-        if not mine:
-            return self._menu(ctx, _("You have not sent any ideas yet."))
-        body = Rich().line(
-            ngettext("You have sent {count} idea:", "You have sent {count} ideas:", len(mine)).format(count=len(mine)),
-            "b",
-        )
-        for idea in mine[-15:]:
-            number = _("No. {number}").format(number=idea.number)
-            body.line(
-                f"{number} · {i18n.date(idea.created_at, ctx.enterprise.timezone)} · {texts.status_label(idea.status)}"
-            )
-            body.line("   " + _short(idea.idea, 80))
-        return self._menu(ctx, rich=body)
+        return await self._my_ideas_list(ctx)

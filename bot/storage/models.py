@@ -110,6 +110,7 @@ class Membership(Base):
     role: Mapped[str] = mapped_column(String(16))
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id", ondelete="SET NULL"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    notify: Mapped[str] = mapped_column(String(8), default="instant", server_default="instant")  # or "daily"
     joined_at: Mapped[datetime] = mapped_column(default=utcnow)
     removed_at: Mapped[datetime | None] = mapped_column()
 
@@ -197,4 +198,16 @@ class DialogueState(Base):
     draft: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     panel_message_id: Mapped[int | None] = mapped_column(BigInteger)  # the bot message whose keyboard is live
     nonce: Mapped[int] = mapped_column(Integer, default=0)  # bumped on every step; stale buttons carry an old one
+    # A typed answer the user owes outside the draft: a lead's question, reason or comment, a worker's reply.
+    awaiting: Mapped[str | None] = mapped_column(String(24))
+    awaiting_idea_id: Mapped[int | None] = mapped_column(ForeignKey("ideas.id", ondelete="SET NULL"))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SentOnce(Base):
+    """Keys of messages that must go out once, whatever the number of bot processes (reminders, digests)."""
+
+    __tablename__ = "sent_once"
+
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

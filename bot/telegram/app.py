@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
-from telegram import BotCommand, BotCommandScopeAllPrivateChats, Update
+from telegram import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat, Update
+from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, TypeHandler
 
 from bot import i18n
@@ -24,13 +26,24 @@ WORKER_COMMANDS = (
     ("help", N_("What I can do")),
     ("cancel", N_("Stop what you are doing")),
 )
+LEAD_COMMANDS = (
+    ("review", N_("Ideas waiting for the team")),
+    ("notify", N_("New ideas at once or once a day")),
+)
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+TICK_SECONDS = 600  # how often each process looks for due reminders and digests
 
 
-def commands_for(lang: str) -> list[BotCommand]:
-    """The worker's command menu in one language."""
+def commands_for(lang: str, lead: bool = False) -> list[BotCommand]:
+    """The command menu in one language; team leads get their commands first."""
     with i18n.use(lang):
-        return [BotCommand(name, _(description)) for name, description in WORKER_COMMANDS]
+        extra = [BotCommand(name, _(d)) for name, d in LEAD_COMMANDS] if lead else []
+        return extra + [BotCommand(name, _(description)) for name, description in WORKER_COMMANDS]
+
+
+async def set_lead_menu(bot, user_id: int, lang: str) -> None:
+    """The team lead's own menu, for their chat only (others never see the lead commands)."""
+    await bot.set_my_commands(commands_for(lang, lead=True), scope=BotCommandScopeChat(user_id))
 
 
 async def set_commands(app: Application) -> None:
@@ -39,9 +52,34 @@ async def set_commands(app: Application) -> None:
     await app.bot.set_my_commands(commands_for("en"), scope=scope)
     for lang in LANGS:
         await app.bot.set_my_commands(commands_for(lang), scope=scope, language_code=lang)
+    dialogue: Dialogue = app.bot_data["dialogue"]
+    for user_id, lang in await dialogue.lead_chats():
+        try:
+            await set_lead_menu(app.bot, user_id, lang)
+        except TelegramError as e:  # a lead who blocked the bot keeps the others from nothing
+            log.info("lead menu for %s not set: %s", user_id, e)
 
 
-def build_application(settings: Settings, dialogue: Dialogue) -> Application:
+async def tick(app: Application, settings: Settings) -> None:
+    """Sends due reminders and digests; safe to run in every replica (each message is claimed once)."""
+    from bot.storage.models import utcnow
+    from bot.telegram.handlers import send_reply
+
+    dialogue: Dialogue = app.bot_data["dialogue"]
+    for reply in await dialogue.due_messages(utcnow(), settings.reminder_days):
+        await send_reply(app, reply.to_user, reply, None)
+
+
+async def _tick_forever(app: Application, settings: Settings) -> None:
+    while True:
+        try:
+            await tick(app, settings)
+        except Exception:
+            log.exception("reminder tick failed")
+        await asyncio.sleep(TICK_SECONDS)
+
+
+def build_application(settings: Settings, dialogue: Dialogue, with_timer: bool = True) -> Application:
     """The Application for the configured token and Bot API server, with the dialogue in bot_data."""
 
     async def post_init(app: Application) -> None:
@@ -50,6 +88,13 @@ def build_application(settings: Settings, dialogue: Dialogue) -> Application:
             await set_commands(app)
         except Exception:  # a menu that failed to update must not keep the bot from working
             log.exception("could not set the command menus")
+        if with_timer:  # not app.create_task: stop() would wait for this endless loop
+            app.bot_data["timer"] = asyncio.create_task(_tick_forever(app, settings), name="reminders")
+
+    async def post_stop(app: Application) -> None:
+        timer = app.bot_data.pop("timer", None)
+        if timer is not None:
+            timer.cancel()
 
     builder = (
         ApplicationBuilder()
@@ -64,6 +109,7 @@ def build_application(settings: Settings, dialogue: Dialogue) -> Application:
             )
         )
         .post_init(post_init)
+        .post_stop(post_stop)
     )
     app = builder.build()
     app.bot_data["dialogue"] = dialogue

@@ -71,10 +71,18 @@ async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     source: Message | None = query.message if query is not None and isinstance(query.message, Message) else None
     for reply in replies:
         await send_reply(context, actor.user_id, reply, source)
+        if reply.lead_menu:
+            from bot.telegram.app import set_lead_menu
+
+            try:
+                await set_lead_menu(context.bot, actor.user_id, reply.lead_menu)
+            except TelegramError as e:
+                log.info("lead menu not set: %s", e)
 
 
-async def send_reply(context: ContextTypes.DEFAULT_TYPE, chat_id: int, reply: Reply, source: Message | None) -> None:
-    """Edits the pressed message in place when the reply allows it, else sends a new message."""
+async def send_reply(context, chat_id: int, reply: Reply, source: Message | None) -> None:
+    """Edits the pressed message in place when the reply allows it, else sends a new message (never fails the
+    sender's action because someone else blocked the bot)."""
     bot = context.bot
     markup = keyboard(reply)
     target = reply.to_user or chat_id
@@ -102,6 +110,10 @@ async def send_reply(context: ContextTypes.DEFAULT_TYPE, chat_id: int, reply: Re
         await bot.send_message(target, text, parse_mode=ParseMode.HTML, reply_markup=markup)
     except Forbidden:
         log.info("user %s blocked the bot; message not delivered", target)
+    except BadRequest as e:  # e.g. "chat not found" for a notified user who never opened the bot
+        if reply.to_user is None:
+            raise
+        log.info("notification to %s not delivered: %s", target, e)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
