@@ -51,7 +51,7 @@ class Bot:
         self.db = Database(self.db_url)
         await upgrade(self.db.engine)
         dialogue = Dialogue(self.db, self.library, self.matcher)
-        self.app = build_application(self.settings(), dialogue)
+        self.app = build_application(self.settings(), dialogue, with_timer=False)
         await self.app.initialize()
         await self.app.post_init(self.app)  # run_polling() would call it; here the test drives the start-up
         await self.app.start()
