@@ -120,23 +120,23 @@ class ReviewMixin:
         s = idea.status
         decide = []
         if lifecycle.lead_may(s, Status.IN_REVIEW):
-            decide.append(self._rbtn("🔍 " + _("Start review"), "st", idea.id, Status.IN_REVIEW.value))
+            decide.append(self._rbtn("🔍 " + _("Start review"), "st", idea.id, Status.IN_REVIEW.value, s))
         if lifecycle.lead_may(s, Status.ACCEPTED):
-            decide.append(self._rbtn("✅ " + _("Accept"), "st", idea.id, Status.ACCEPTED.value))
+            decide.append(self._rbtn("✅ " + _("Accept"), "st", idea.id, Status.ACCEPTED.value, s))
         if decide:
             rows.append(decide)
         second = []
         if lifecycle.lead_may(s, Status.NEEDS_INFO):
-            second.append(self._rbtn("❓ " + _("Ask"), "ni", idea.id))
+            second.append(self._rbtn("❓ " + _("Ask"), "ni", idea.id, s))
         if lifecycle.lead_may(s, Status.REJECTED):
-            second.append(self._rbtn("✖ " + _("Reject"), "rj", idea.id))
+            second.append(self._rbtn("✖ " + _("Reject"), "rj", idea.id, s))
         if second:
             rows.append(second)
         third = []
         if lifecycle.lead_may(s, Status.IN_PROGRESS):
-            third.append(self._rbtn("🛠 " + _("In progress"), "st", idea.id, Status.IN_PROGRESS.value))
+            third.append(self._rbtn("🛠 " + _("In progress"), "st", idea.id, Status.IN_PROGRESS.value, s))
         if lifecycle.lead_may(s, Status.IMPLEMENTED):
-            third.append(self._rbtn("🏁 " + _("Implemented"), "st", idea.id, Status.IMPLEMENTED.value))
+            third.append(self._rbtn("🏁 " + _("Implemented"), "st", idea.id, Status.IMPLEMENTED.value, s))
         if third:
             rows.append(third)
         rows.append([self._rbtn("💬 " + _("Comment"), "cm", idea.id), self._rbtn("👷 " + _("Assign"), "as", idea.id)])
@@ -265,11 +265,16 @@ class ReviewMixin:
                 ctx.membership, ctx.enterprise = await self._current_membership(ctx.session, ctx.user)
             if op == "c":
                 return await self._card_for_lead(ctx, idea)
-            if op == "st" and len(args) == 2:
-                return await self._lead_decide(ctx, idea_id, args[1], None)
+            seen = args[-1] if len(args) >= 2 and args[-1] in {st.value for st in Status} else None
+            if seen is not None and idea.status != seen and op in ("st", "rj", "rr", "rt", "ni"):
+                return await self._lead_decide(ctx, idea_id, Status.REJECTED.value, "-", expected=seen)
+            if op == "st" and len(args) == 3:
+                return await self._lead_decide(ctx, idea_id, args[1], None, expected=seen)
             if op == "rj":
-                rows = [[self._rbtn(_(label), "rr", idea_id, code)] for code, label in REJECT_REASONS.items()]
-                rows.append([self._rbtn("✍ " + _("Type a reason"), "rt", idea_id)])
+                rows = [
+                    [self._rbtn(_(label), "rr", idea_id, code, idea.status)] for code, label in REJECT_REASONS.items()
+                ]
+                rows.append([self._rbtn("✍ " + _("Type a reason"), "rt", idea_id, idea.status)])
                 rows.append([self._rbtn("↩ " + _("Back"), "c", idea_id)])
                 return [
                     Reply(
@@ -282,13 +287,15 @@ class ReviewMixin:
                         edit=True,
                     )
                 ]
-            if op == "rr" and len(args) == 2 and args[1] in REJECT_REASONS:
+            if op == "rr" and len(args) == 3 and args[1] in REJECT_REASONS:
                 with i18n.use(await self._lang_of(ctx.session, idea.author_id)):
                     reason = _(REJECT_REASONS[args[1]])  # recorded in the words the worker will read
-                return await self._lead_decide(ctx, idea_id, Status.REJECTED.value, reason)
+                return await self._lead_decide(ctx, idea_id, Status.REJECTED.value, reason, expected=seen)
             if op in ("rt", "ni", "cm"):
                 kind = {"rt": "reason", "ni": "question", "cm": "lead_comment"}[op]
-                ctx.state.awaiting, ctx.state.awaiting_idea_id = kind, idea_id
+                # a decision typed later still remembers the status the lead saw
+                ctx.state.awaiting = kind if kind == "lead_comment" else f"{kind}:{idea.status}"
+                ctx.state.awaiting_idea_id = idea_id
                 prompt = {
                     "reason": _("Write the reason for rejecting idea No. {number}:"),
                     "question": _("Write your question about idea No. {number}. I will pass it on to the worker:"),
@@ -332,9 +339,11 @@ class ReviewMixin:
 
     # --- decisions and what the worker hears ------------------------------------------------------------------------
 
-    async def _lead_decide(self, ctx, idea_id: int, target: str, text: str | None) -> list[Reply]:
+    async def _lead_decide(
+        self, ctx, idea_id: int, target: str, text: str | None, expected: str | None = None
+    ) -> list[Reply]:
         try:
-            decision = await review.decide(ctx.session, ctx.user.id, idea_id, target, text)
+            decision = await review.decide(ctx.session, ctx.user.id, idea_id, target, text, expected)
         except Conflict as c:
             idea = await ctx.session.get(Idea, idea_id)
             note = _("Already decided: idea No. {number} is now {status}.").format(
@@ -381,20 +390,21 @@ class ReviewMixin:
 
     async def _awaited_text(self, ctx, text: str) -> list[Reply] | None:
         """A text the user owes: a lead's question, reason or comment; a worker's answer or message to the team."""
-        kind, idea_id = ctx.state.awaiting, ctx.state.awaiting_idea_id
-        if not kind:
+        awaited, idea_id = ctx.state.awaiting, ctx.state.awaiting_idea_id
+        if not awaited:
             return None
+        kind, _sep, seen = awaited.partition(":")
         ctx.state.awaiting, ctx.state.awaiting_idea_id = None, None
         if idea_id is None:
             return None
         if not text.strip():
-            ctx.state.awaiting, ctx.state.awaiting_idea_id = kind, idea_id
+            ctx.state.awaiting, ctx.state.awaiting_idea_id = awaited, idea_id
             return [Reply(Rich().add(_("I got an empty message. Please write a few words.")))]
         try:
             if kind == "reason":
-                return await self._lead_decide(ctx, idea_id, Status.REJECTED.value, text)
+                return await self._lead_decide(ctx, idea_id, Status.REJECTED.value, text, seen or None)
             if kind == "question":
-                return await self._lead_decide(ctx, idea_id, Status.NEEDS_INFO.value, text)
+                return await self._lead_decide(ctx, idea_id, Status.NEEDS_INFO.value, text, seen or None)
             if kind == "lead_comment":
                 idea = await review.comment(ctx.session, ctx.user.id, idea_id, text, as_lead=True)
                 replies = await self._card_for_lead(ctx, idea, _("Comment sent."))

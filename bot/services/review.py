@@ -90,10 +90,15 @@ async def _move(session: AsyncSession, idea: Idea, actor_id: int, target: str, t
     return Decision(idea, current, target)
 
 
-async def decide(session: AsyncSession, lead_id: int, idea_id: int, target: str, text: str | None = None) -> Decision:
-    """A team lead moves an idea to `target` (with a reason for a rejection, a question for needs-info)."""
+async def decide(
+    session: AsyncSession, lead_id: int, idea_id: int, target: str, text: str | None = None, expected: str | None = None
+) -> Decision:
+    """A team lead moves an idea to `target` (with a reason for a rejection, a question for needs-info).
+
+    `expected` is the status the lead saw when deciding: if another lead changed it meanwhile, nothing happens and
+    Conflict says what it is now (so "reject" pressed on a card that another lead just accepted does not override)."""
     idea, _member = await idea_for_lead(session, lead_id, idea_id)
-    if not lifecycle.lead_may(idea.status, target):
+    if (expected is not None and idea.status != expected) or not lifecycle.lead_may(idea.status, target):
         raise Conflict(idea.status)
     text = textnorm.clean(text or "").strip()[:MAX_COMMENT] or None
     if target in (Status.REJECTED, Status.NEEDS_INFO) and not text:
