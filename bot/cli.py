@@ -179,6 +179,44 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timezone", default=None, help="e.g. America/La_Paz, Asia/Bishkek")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_lazy("bot.admin_cli:cmd_enterprise_create"))
+
+    dep = sub.add_parser("department", help="departments").add_subparsers(
+        dest="dep_command", required=True, metavar="ACTION"
+    )
+    p = dep.add_parser("add", help="add a department to an enterprise")
+    p.add_argument("enterprise_id", type=int)
+    p.add_argument("name")
+    p.set_defaults(func=_lazy("bot.admin_cli:cmd_department_add"))
+
+    inv = sub.add_parser("invite", help="invite links").add_subparsers(
+        dest="invite_command", required=True, metavar="ACTION"
+    )
+    p = inv.add_parser("create", help="a new invite for a role")
+    p.add_argument("enterprise_id", type=int)
+    p.add_argument("--role", choices=("worker", "lead", "admin"), default="worker")
+    p.add_argument("--days", type=int, help="expires after this many days")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_lazy("bot.admin_cli:cmd_invite_create"))
+    p = inv.add_parser("revoke", help="withdraw an invite code")
+    p.add_argument("code")
+    p.set_defaults(func=_lazy("bot.admin_cli:cmd_invite_revoke"))
+
+    mem = sub.add_parser("member", help="members").add_subparsers(
+        dest="member_command", required=True, metavar="ACTION"
+    )
+    p = mem.add_parser("list", help="members of an enterprise")
+    p.add_argument("enterprise_id", type=int)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_lazy("bot.admin_cli:cmd_member_list"))
+    p = mem.add_parser("role", help="change a member's role")
+    p.add_argument("enterprise_id", type=int)
+    p.add_argument("user_id", type=int)
+    p.add_argument("role", choices=("worker", "lead", "admin"))
+    p.set_defaults(func=_lazy("bot.admin_cli:cmd_member_role"))
+    p = mem.add_parser("remove", help="remove a member (their ideas stay)")
+    p.add_argument("enterprise_id", type=int)
+    p.add_argument("user_id", type=int)
+    p.set_defaults(func=_lazy("bot.admin_cli:cmd_member_remove"))
     return parser
 
 

@@ -20,7 +20,9 @@ log = logging.getLogger("bot")
 def build_dialogue(settings: Settings) -> Dialogue:
     """The dialogue over the configured database and the installed library (index built once, here)."""
     library = load()
-    return Dialogue(Database(settings.database_url), library, Matcher(library.practices), settings.bot_username)
+    return Dialogue(
+        Database(settings.database_url), library, Matcher(library.practices), settings.bot_username, settings.admin_ids
+    )
 
 
 def cmd_run(args: argparse.Namespace) -> int:

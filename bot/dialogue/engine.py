@@ -91,7 +91,15 @@ def _short(text: str, limit: int) -> str:
 class Dialogue(ReviewMixin):
     """The conversation engine shared by the Telegram adapter and the console."""
 
-    def __init__(self, db: Database, library: Library, matcher: Matcher, bot_username: str | None = None):
+    def __init__(
+        self,
+        db: Database,
+        library: Library,
+        matcher: Matcher,
+        bot_username: str | None = None,
+        admin_ids: frozenset[int] = frozenset(),
+    ):
+        self.admin_ids = admin_ids
         self.db = db
         self.library = library
         self.matcher = matcher
@@ -274,7 +282,7 @@ class Dialogue(ReviewMixin):
 
     async def _start(self, ctx: Ctx, payload: str) -> list[Reply]:
         if payload:
-            result = await onboarding.join(ctx.session, ctx.user, payload)
+            result = await onboarding.join(ctx.session, ctx.user, payload, admin=ctx.user.id in self.admin_ids)
             if result.status in ("unknown", "expired", "revoked"):
                 msg = {
                     "unknown": _("This invite link is not valid. Please ask your improvement team for a new one."),

@@ -82,8 +82,11 @@ class JoinResult:
 _RANK = {Role.WORKER: 0, Role.LEAD: 1, Role.ADMIN: 2}
 
 
-async def join(session: AsyncSession, user: User, code: str, now: datetime | None = None) -> JoinResult:
-    """Joins the enterprise of an invite code with its role (never lowers a role the user already has)."""
+async def join(
+    session: AsyncSession, user: User, code: str, now: datetime | None = None, admin: bool = False
+) -> JoinResult:
+    """Joins the enterprise of an invite code with its role (never lowers a role the user already has);
+    a configured administrator (ADMIN_IDS) joins as administrator whatever the invite says."""
     code = (code or "").strip()
     if not INVITE_PATTERN.match(code):
         return JoinResult("unknown")
@@ -100,12 +103,13 @@ async def join(session: AsyncSession, user: User, code: str, now: datetime | Non
     membership = await members.get(user.id, ent.id)
     invite.uses += 1
     user.current_enterprise_id = ent.id
+    role = Role.ADMIN.value if admin else invite.role
     if membership is None:
-        await members.add(Membership(user_id=user.id, enterprise_id=ent.id, role=invite.role))
-        return JoinResult("joined", ent, invite.role)
+        await members.add(Membership(user_id=user.id, enterprise_id=ent.id, role=role))
+        return JoinResult("joined", ent, role)
     status = "already" if membership.active else "rejoined"
     membership.active, membership.removed_at = True, None
-    if _RANK[Role(invite.role)] > _RANK[Role(membership.role)]:
-        membership.role = invite.role
+    if _RANK[Role(role)] > _RANK[Role(membership.role)]:
+        membership.role = role
         status = "joined"
     return JoinResult(status, ent, membership.role)
