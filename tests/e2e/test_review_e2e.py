@@ -17,13 +17,13 @@ def review_buttons(user: FakeUser) -> list[str]:
     return [d for m in user.bot_messages for row in (m.reply_markup or []) for _t, d in row if d.startswith("0:r:")]
 
 
-async def press_review(server: FakeTelegram, user: FakeUser, prefix: str) -> str:
+async def press_review(fake: FakeTelegram, user: FakeUser, prefix: str) -> str:
     """Presses the newest review button whose data starts with 0:r:<prefix>."""
     for msg in reversed(user.bot_messages):
         for row in msg.reply_markup or []:
             for _text, data in row:
                 if data.startswith("0:r:" + prefix):
-                    await act(server, user.press(data, msg))
+                    await act(fake, user.press(data, msg))
                     return data
     raise AssertionError(f"no review button {prefix} in {review_buttons(user)}")
 
