@@ -366,6 +366,9 @@ class Dialogue(ReviewMixin):
         r.line("/myideas — " + _("your ideas and what happened to them"))
         r.line("/language — " + _("change the language"))
         r.line("/cancel — " + _("stop what you are doing"))
+        if self._is_reviewer(ctx):
+            r.line("/review — " + _("Ideas waiting for the team"))
+            r.line("/notify — " + _("New ideas at once or once a day"))
         r.line()
         r.add(
             _(
