@@ -116,6 +116,10 @@ async def play(settings: Settings, lines: Iterable[str], lang: str | None, user_
                 print("  (no such button)\n")
                 continue
             for reply in await dialogue.handle(actor, event):
+                if reply.to_user not in (None, user_id):
+                    # a notification for someone else (another console user id sees it in their own session)
+                    print(f"  (a message was sent to user {reply.to_user})\n")
+                    continue
                 buttons = render(reply) or buttons
         return 0
     finally:
