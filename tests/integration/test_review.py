@@ -88,7 +88,11 @@ async def test_question_answer_accept_implement_with_the_worker_told_in_russian(
     assert "Да, у котла, второй слева" in to_lead[0].text.plain()
     assert (await idea_row(database)).status == "in_review"
 
-    for target, word in (("accepted", "принята"), ("in_progress", "внедр"), ("implemented", "внедрена")):
+    stale_card = rbutton(lead.replies, f"st.{idea.id}.accepted")  # shown while it still needed information
+    await lead.press_data(stale_card)
+    assert lead.replies[-1].alert and (await idea_row(database)).status == "in_review"  # refused, not applied
+    await lead.press_data(rbutton(to_lead, "c"))  # "Open idea" from the answer notice: the card as it is now
+    for target, word in (("accepted", "приняла"), ("in_progress", "внедр"), ("implemented", "внедрен")):
         await lead.press_data(rbutton(lead.replies, f"st.{idea.id}.{target}"))
         told = to(lead.replies, 11)
         assert word in told[0].text.plain().lower(), told[0].text.plain()
