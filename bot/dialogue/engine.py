@@ -273,6 +273,11 @@ class Dialogue(ReviewMixin):
             return [self._library_areas(ctx)]
         if name == "myideas":
             return [await self._my_ideas(ctx)]
+        if name == "enterprise":
+            memberships = await Memberships(ctx.session).active_for(ctx.user.id)
+            if len(memberships) > 1:
+                return [await self._enterprise_chooser(ctx, memberships)]
+            return [self._menu(ctx)] if memberships else [self._no_membership(ctx)]
         if name == "review":
             return await self._review_command(ctx) if ctx.membership else [self._no_membership(ctx)]
         if name == "notify":

@@ -156,10 +156,18 @@ class ReviewMixin:
             return [self._menu(ctx, _("Only members of the improvement team can review ideas."))]
         return await self._queue_page(ctx, 0, "open", "")
 
-    async def _queue_page(self, ctx, pos: int, status: str, area: str) -> list[Reply]:
+    async def _queue_page(self, ctx, pos: int, status: str, area: str, dep: str = "") -> list[Reply]:
         if status not in QUEUE_STATUSES or (area and area not in {a.value for a in Area}):
             return [self._stale(ctx)]
-        ideas = await review.queue(ctx.session, ctx.enterprise.id, QueueFilter(status, area or None))
+        department = None
+        if dep:
+            department = (
+                await Enterprises(ctx.session).department(ctx.enterprise.id, int(dep)) if dep.isdigit() else None
+            )
+            if department is None:  # not a department of this lead's enterprise
+                return [self._stale(ctx)]
+        flt_ = QueueFilter(status, area or None, department.id if department else None)
+        ideas = await review.queue(ctx.session, ctx.enterprise.id, flt_)
         flt = (
             texts.status_label(status)
             if status not in ("open", "all")
@@ -167,6 +175,8 @@ class ReviewMixin:
         )
         if area:
             flt += " · " + texts.area_label(area)
+        if department:
+            flt += " · " + department.name
         if not ideas:
             body = Rich().line(_("No ideas here ({filter}).").format(filter=flt))
             return [Reply(body, [[self._rbtn("🔎 " + _("Filter"), "fl")]], edit=ctx.via_button)]
@@ -178,10 +188,10 @@ class ReviewMixin:
         rows = self._lead_buttons(idea)
         nav = []
         if pos > 0:
-            nav.append(self._rbtn("◀", "q", pos - 1, status, area))
+            nav.append(self._rbtn("◀", "q", pos - 1, status, area, dep))
         nav.append(self._rbtn("🔎 " + _("Filter"), "fl"))
         if pos + 1 < len(ideas):
-            nav.append(self._rbtn("▶", "q", pos + 1, status, area))
+            nav.append(self._rbtn("▶", "q", pos + 1, status, area, dep))
         rows.append(nav)
         replies = []
         if idea.photo_file_id:
@@ -214,6 +224,8 @@ class ReviewMixin:
             )
         for a in Area:
             rows.append([self._rbtn(texts.area_label(a.value), "q", 0, "all", a.value)])
+        for d in (await Enterprises(ctx.session).departments(ctx.enterprise.id))[:12]:
+            rows.append([self._rbtn("📍 " + _short(d.name, 40), "q", 0, "all", "", d.id)])
         return [Reply(Rich().add(_("Show which ideas?")), rows, edit=ctx.via_button)]
 
     async def _card_for_lead(self, ctx, idea: Idea, note: str | None = None) -> list[Reply]:
@@ -251,8 +263,8 @@ class ReviewMixin:
                 return await author_ops[op](ctx, *args)
             if not self._is_reviewer(ctx):
                 return [self._refuse(ctx)]
-            if op == "q" and len(args) == 3 and args[0].isdigit():
-                return await self._queue_page(ctx, int(args[0]), args[1], args[2])
+            if op == "q" and len(args) in (3, 4) and args[0].isdigit():
+                return await self._queue_page(ctx, int(args[0]), *args[1:])
             if op == "fl":
                 return await self._filters(ctx)
             if not args or not args[0].isdigit():

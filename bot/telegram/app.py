@@ -23,6 +23,7 @@ WORKER_COMMANDS = (
     ("myideas", N_("My ideas and their status")),
     ("library", N_("Good practices by area")),
     ("language", N_("Change the language")),
+    ("enterprise", N_("Switch enterprise")),
     ("help", N_("What I can do")),
     ("cancel", N_("Stop what you are doing")),
 )

@@ -251,3 +251,44 @@ async def test_reminders_are_sent_once_even_with_two_processes(dialogue, databas
     assert len(reminders) == 1
     assert "8" in reminders[0].text.plain() and "espera" in reminders[0].text.plain().lower()
     assert await dialogue.due_messages(later, 7) == []  # and not again at the next tick
+
+
+async def test_queue_filters_by_department_and_refuses_a_foreign_one(dialogue, database):
+    ent = await setup(dialogue, database, departments=("Цех", "Склад"))
+    other = await setup(dialogue, database, name="Другая", departments=("Чужой",))
+    worker, lead = Chat(dialogue, 19, "ru"), Chat(dialogue, 29, "en")
+    await worker.send(f"/start {ent.worker_invite.code}")
+    await lead.send(f"/start {ent.lead_invite.code}")
+    await submit(worker, "Капает кран в цеху", "Заменить прокладку")  # first department: Цех
+    await lead.send("/review")
+    await lead.press_data("0:r:fl")
+    deps = [b.data for b in lead.buttons if b.label.startswith("📍")]
+    assert len(deps) == 2
+    await lead.press_data(deps[0])
+    assert "Капает кран" in lead.text
+    await lead.press_data(deps[1])
+    assert "Капает кран" not in lead.text
+    async with database.transaction() as s:
+        from bot.storage.models import Department
+
+        foreign = await s.scalar(select(Department).where(Department.enterprise_id == other.enterprise.id))
+    await lead.press_data(f"0:r:q.0.all..{foreign.id}")
+    assert lead.replies[0].alert
+
+
+async def test_a_person_in_two_enterprises_switches_with_enterprise(dialogue, database):
+    a = await setup(dialogue, database, name="Alfa")
+    b = await setup(dialogue, database, name="Beta")
+    chat = Chat(dialogue, 30, "ru")
+    await chat.send(f"/start {a.worker_invite.code}")
+    await chat.send(f"/start {b.lead_invite.code}")
+    await chat.send("/enterprise")
+    choices = {b_.label: b_.data for b_ in chat.buttons}
+    assert set(choices) == {"Alfa", "Beta"}
+    await chat.press_data(choices["Alfa"])
+    await chat.send("/review")  # a worker in Alfa
+    assert "0:r:fl" not in [x.data for x in chat.buttons]
+    await chat.send("/enterprise")
+    await chat.press_data({b_.label: b_.data for b_ in chat.buttons}["Beta"])
+    await chat.send("/review")  # a lead in Beta
+    assert "0:r:fl" in [x.data for x in chat.buttons]
