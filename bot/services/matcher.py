@@ -31,6 +31,7 @@ RAW_FACTOR = 1.0  # a word as typed (unstemmed) matching a word as written in th
 TRANSLIT_FACTOR = 0.8  # a Russian word typed in Latin letters
 AREA_BOOST = 1.3  # the worker already chose this area
 MIN_FUZZY_LEN = 4
+BUILD_CHUNK = 1000  # practices indexed at a time (bounds the temporary memory of the build)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +54,21 @@ class Match:
 
 def _bigrams(stems: Sequence[str]) -> list[str]:
     return [f"{a} {b}" for a, b in itertools.pairwise(stems)]
+
+
+def _release_build_memory() -> None:
+    """Hands the build's freed temporary memory back to the system (glibc keeps it otherwise): the bot is a
+    long-running process on a small server."""
+    import ctypes
+    import ctypes.util
+    import gc
+
+    gc.collect()
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc (macOS, musl): nothing to do
+        pass
 
 
 class Postings:
@@ -90,29 +106,33 @@ class Matcher:
                 i = vocab[key] = len(vocab)
             return i
 
-        # Every distinct (word, language) is analysed once: its stem and the keys it stands for.
+        # Every distinct (word, language) is analysed once: its stem and the keys it stands for, kept in flat
+        # arrays (entry e owns flat_keys[entry_start[e] : entry_start[e] + entry_count[e]]).
         entries: dict[tuple[str, str], int] = {}
         entry_stem: list[str | None] = []
-        entry_keys: list[tuple[tuple[int, float], ...]] = []
+        entry_start, entry_count = array("q"), array("q")
+        flat_keys, flat_fac = array("i"), array("f")
 
         def entry_of(word: str, lang: str) -> int:
             e = entries.get((word, lang))
             if e is not None:
                 return e
-            if len(word) < 2 or textnorm.is_stopword(word, lang):
-                stem_, keys = None, ()
-            else:
+            found: dict[int, float] = {}
+            stem_ = None
+            if len(word) >= 2 and not textnorm.is_stopword(word, lang):
                 cyr = bool(textnorm._CYR.search(word))
                 stem_ = textnorm.stem(word, lang if (lang != "ru" or cyr) else "en")
-                found = {kid(stem_): 1.0}
+                found[kid(stem_)] = 1.0
                 found[kid(word)] = max(found.get(kid(word), 0.0), RAW_FACTOR)
                 if lang == "ru" and cyr:
                     t = kid(textnorm.transliterate(word))
                     found[t] = max(found.get(t, 0.0), TRANSLIT_FACTOR)
-                keys = tuple(found.items())
             e = entries[(word, lang)] = len(entry_stem)
             entry_stem.append(stem_)
-            entry_keys.append(keys)
+            entry_start.append(len(flat_keys))
+            entry_count.append(len(found))
+            flat_keys.extend(found.keys())
+            flat_fac.extend(found.values())
             return e
 
         by_lang: dict[str, dict[str, int]] = {lang: {} for lang in LANGS}
@@ -126,37 +146,16 @@ class Matcher:
                     known[w] = e
             return found
 
-        field_weights = np.array(
-            [FIELD_WEIGHTS[f] for f in ("title", "keywords", "do", "why", "safety")], dtype=np.float32
-        )
-        col_e, col_f = array("i"), array("b")  # every word of every practice: its entry and field
-        per_practice = array("q")
-        big_k, big_p = array("i"), array("i")  # bigram keys
-        for idx, practice in enumerate(self.practices):
-            before = len(col_e)
-            bigrams: set[str] = set()
-            for lang in LANGS:
-                text = practice.texts.get(lang)
-                if text is None:
-                    continue
-                fields = (
-                    (0, (text.title,)),
-                    (1, text.keywords),
-                    (2, (text.do,)),
-                    (3, (text.why,)),
-                    (4, (text.safety,)),
-                )
-                for code, chunks in fields:
-                    for chunk in chunks:
-                        ents = entries_for(textnorm.words(chunk), lang)
-                        col_e.extend(ents)
-                        col_f.extend([code] * len(ents))
-                        if code < 2:
-                            stems = [entry_stem[e] for e in ents if entry_stem[e] is not None]
-                            bigrams.update(_bigrams(stems))
-            per_practice.append(len(col_e) - before)
-            big_k.extend(kid(b) for b in bigrams)
-            big_p.extend([idx] * len(bigrams))
+        # Titles and keywords are short and repeat across practices ("compresor", "fuga de agua"): tokenised once.
+        short_chunks: dict[tuple[str, str], list[int]] = {}
+
+        def short_entries(chunk: str, lang: str) -> list[int]:
+            ents = short_chunks.get((chunk, lang))
+            if ents is None:
+                ents = entries_for(textnorm.words(chunk), lang)
+                if len(short_chunks) < 200_000:
+                    short_chunks[(chunk, lang)] = ents
+            return ents
 
         def best_per_pair(major: np.ndarray, minor: np.ndarray, weights: np.ndarray, span: int):
             """Distinct (major, minor) pairs sorted, each with its largest weight."""
@@ -167,25 +166,74 @@ class Matcher:
             best = np.maximum.reduceat(weights, starts) if len(code) else weights
             return code[starts] // span, code[starts] % span, best
 
-        n_entries = max(len(entry_stem), 1)
-        prac_of_word = np.repeat(np.arange(len(self.practices), dtype=np.int64), np.frombuffer(per_practice, np.int64))
-        ent_prac, ent, ent_w = best_per_pair(
-            prac_of_word, np.frombuffer(col_e, np.int32), field_weights[np.frombuffer(col_f, np.int8)], n_entries
+        field_weights = np.array(
+            [FIELD_WEIGHTS[f] for f in ("title", "keywords", "do", "why", "safety")], dtype=np.float32
         )
-        del prac_of_word, col_e, col_f
-        # Expand each (practice, entry) into the entry's keys (stem, word as typed, transliteration).
-        counts = np.fromiter((len(k) for k in entry_keys), dtype=np.int64, count=len(entry_keys))
-        flat_keys = np.fromiter((k for ks in entry_keys for k, _f in ks), dtype=np.int32, count=int(counts.sum()))
-        flat_fac = np.fromiter((f for ks in entry_keys for _k, f in ks), dtype=np.float32, count=int(counts.sum()))
-        starts = np.concatenate(([0], np.cumsum(counts)[:-1])) if len(counts) else np.zeros(0, dtype=np.int64)
-        reps = counts[ent] if len(ent) else np.zeros(0, dtype=np.int64)
-        pos = np.repeat(starts[ent] - np.cumsum(reps) + reps, reps) + np.arange(int(reps.sum()))
-        keys = np.concatenate((flat_keys[pos], np.frombuffer(big_k, np.int32)))
-        prac = np.concatenate((np.repeat(ent_prac, reps), np.frombuffer(big_p, np.int32)))
-        wts = np.concatenate(
-            (np.repeat(ent_w, reps) * flat_fac[pos], np.full(len(big_k), BIGRAM_WEIGHT, dtype=np.float32))
-        )
-        keys, prac, wts = best_per_pair(keys, prac, wts, max(len(self.practices), 1))
+        n_practices = max(len(self.practices), 1)
+        parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        # Practices are indexed in chunks, so the temporary arrays (and the peak memory) stay small.
+        for lo in range(0, len(self.practices), BUILD_CHUNK):
+            hi = min(lo + BUILD_CHUNK, len(self.practices))
+            col_e, col_f = array("i"), array("b")  # every word of these practices: its entry and field
+            per_practice = array("q")
+            big_k, big_p = array("i"), array("i")  # bigram keys
+            for idx in range(lo, hi):
+                before = len(col_e)
+                bigrams: set[str] = set()
+                for lang in LANGS:
+                    text = self.practices[idx].texts.get(lang)
+                    if text is None:
+                        continue
+                    fields = (
+                        (0, (text.title,)),
+                        (1, text.keywords),
+                        (2, (text.do,)),
+                        (3, (text.why,)),
+                        (4, (text.safety,)),
+                    )
+                    for code, chunks in fields:
+                        for chunk in chunks:
+                            if code < 2:
+                                ents = short_entries(chunk, lang)
+                                stems = [entry_stem[e] for e in ents if entry_stem[e] is not None]
+                                bigrams.update(_bigrams(stems))
+                            else:
+                                ents = entries_for(textnorm.words(chunk), lang)
+                            col_e.extend(ents)
+                            col_f.extend([code] * len(ents))
+                per_practice.append(len(col_e) - before)
+                big_k.extend(kid(b) for b in bigrams)
+                big_p.extend([idx] * len(bigrams))
+            prac_of_word = np.repeat(np.arange(lo, hi, dtype=np.int64), np.frombuffer(per_practice, np.int64))
+            ent_prac, ent, ent_w = best_per_pair(
+                prac_of_word,
+                np.frombuffer(col_e, np.int32),
+                field_weights[np.frombuffer(col_f, np.int8)],
+                max(len(entry_stem), 1),
+            )
+            # Expand each (practice, entry) into the entry's keys (stem, word as typed, transliteration).
+            # copies, not views: these arrays keep growing in the next chunk
+            counts = np.array(entry_count, dtype=np.int64)
+            starts = np.array(entry_start, dtype=np.int64)
+            keys_all = np.array(flat_keys, dtype=np.int32)
+            fac_all = np.array(flat_fac, dtype=np.float32)
+            reps = counts[ent]
+            pos = np.repeat(starts[ent] - np.cumsum(reps) + reps, reps) + np.arange(int(reps.sum()))
+            keys = np.concatenate((keys_all[pos], np.frombuffer(big_k, np.int32)))
+            prac = np.concatenate((np.repeat(ent_prac, reps), np.frombuffer(big_p, np.int32)))
+            wts = np.concatenate(
+                (np.repeat(ent_w, reps) * fac_all[pos], np.full(len(big_k), BIGRAM_WEIGHT, dtype=np.float32))
+            )
+            k, pr, w = best_per_pair(keys, prac, wts, n_practices)
+            parts.append((k.astype(np.int32), pr.astype(np.int32), w.astype(np.float32)))
+        if parts:
+            keys = np.concatenate([x[0] for x in parts])
+            prac = np.concatenate([x[1] for x in parts])
+            wts = np.concatenate([x[2] for x in parts])
+            order = np.argsort(keys, kind="stable")
+            keys, prac, wts = keys[order], prac[order], wts[order]
+        else:
+            keys, prac, wts = (np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0, np.float32))
         df = np.bincount(keys, minlength=len(vocab))
         n = max(len(self.practices), 1)
         idf = np.log1p(n / np.maximum(df, 1)).astype(np.float32)
@@ -203,6 +251,7 @@ class Matcher:
         self._buckets = dict(buckets)
         self._known = frozenset(k for k in used if " " not in k)
         self._expand = lru_cache(maxsize=50_000)(self._expand_uncached)
+        _release_build_memory()
 
     # --- query side -------------------------------------------------------------------------------------------
 
