@@ -83,11 +83,6 @@ class Ctx:
         return self.state.step in STEPS
 
 
-def _short(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
 class Dialogue(ReviewMixin):
     """The conversation engine shared by the Telegram adapter and the console."""
 
@@ -349,7 +344,7 @@ class Dialogue(ReviewMixin):
         rows = []
         for m in memberships:
             ent = await Enterprises(ctx.session).get(m.enterprise_id)
-            rows.append([self._btn(ctx, _short(ent.name, 50), "ent", str(ent.id))])
+            rows.append([self._btn(ctx, texts.short(ent.name, 50), "ent", str(ent.id))])
         return Reply(Rich().add(_("You belong to several enterprises. Which one are you acting for now?")), rows)
 
     async def _b_choose_enterprise(self, ctx: Ctx, arg: str) -> list[Reply]:
@@ -458,7 +453,7 @@ class Dialogue(ReviewMixin):
         pages = max(1, (len(practices) + LIBRARY_PAGE - 1) // LIBRARY_PAGE)
         page = min(int(page_s), pages - 1)
         chunk = practices[page * LIBRARY_PAGE : (page + 1) * LIBRARY_PAGE]
-        rows = [[self._btn(ctx, _short(p.text(ctx.lang).title, BUTTON_LABEL), "lp", p.id)] for p in chunk]
+        rows = [[self._btn(ctx, texts.short(p.text(ctx.lang).title, BUTTON_LABEL), "lp", p.id)] for p in chunk]
         nav = []
         if page > 0:
             nav.append(self._btn(ctx, "◀", "la", f"{area}.{page - 1}"))
@@ -518,7 +513,7 @@ class Dialogue(ReviewMixin):
         self._bump(ctx)
         r = Rich().line(_("You have an unfinished idea."), "b")
         if ctx.draft.get("problem"):
-            r.line(_("Problem: {text}").format(text=_short(ctx.draft["problem"], 200)))
+            r.line(_("Problem: {text}").format(text=texts.short(ctx.draft["problem"], 200)))
         r.add(_("Do you want to continue it?"))
         rows = [[self._btn(ctx, "▶ " + _("Continue"), "rc")], [self._btn(ctx, "🗑 " + _("Start over"), "rn")]]
         return Reply(r, rows, edit=ctx.via_button)
@@ -574,7 +569,7 @@ class Dialogue(ReviewMixin):
         elif step == "department":
             body.add(_("Where does it happen?"))
             rows = [
-                [self._btn(ctx, _short(dep_name, 40), "d", str(dep_id))]
+                [self._btn(ctx, texts.short(dep_name, 40), "d", str(dep_id))]
                 for dep_id, dep_name in ctx.draft.get("_departments", [])
             ]
             rows.append([self._btn(ctx, _("Elsewhere / the whole enterprise"), "d", "-")])
@@ -723,7 +718,7 @@ class Dialogue(ReviewMixin):
             practice = self.library.get(pid)
             title = practice.text(ctx.lang).title
             body.line(f"{n}. {title}")
-            rows.append([self._btn(ctx, f"{n}. {_short(title, BUTTON_LABEL)}", "p", pid)])
+            rows.append([self._btn(ctx, f"{n}. {texts.short(title, BUTTON_LABEL)}", "p", pid)])
         if (page + 1) * MATCHES_PER_PAGE < len(ids):
             rows.append([self._btn(ctx, "🔎 " + _("Show more"), "pm")])
         rows.append([self._btn(ctx, "💡 " + _("My idea is different"), "pd")])
@@ -919,7 +914,7 @@ class Dialogue(ReviewMixin):
             ctx.draft.pop("_matches", None)
             if ctx.enterprise is not None and not ctx.draft.get("editing"):
                 similar = await self._similar_open_ideas(ctx, text)
-                ctx.draft["_similar"] = [[i.id, i.number, _short(i.idea, 80)] for i in similar]
+                ctx.draft["_similar"] = [[i.id, i.number, texts.short(i.idea, 80)] for i in similar]
             return [self._advance(ctx)]
         if step in ("idea", "practices"):
             if (reply := self._too_long(ctx, text, idea_service.MAX_IDEA)) is not None:
@@ -989,7 +984,8 @@ class Dialogue(ReviewMixin):
         else:
             body = Rich().line(_("Good practices that may fit:"), "b")
         rows = [
-            [self._btn(ctx, _short(m.practice.text(ctx.lang).title, BUTTON_LABEL), "lp", m.practice.id)] for m in found
+            [self._btn(ctx, texts.short(m.practice.text(ctx.lang).title, BUTTON_LABEL), "lp", m.practice.id)]
+            for m in found
         ]
         if ctx.membership is not None and self._meaningful(text) and len(text) <= idea_service.MAX_PROBLEM:
             ctx.draft = {"_search": text}

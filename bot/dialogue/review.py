@@ -40,11 +40,6 @@ QUEUE_STATUSES = (
 NOTIFY_MODES = ("instant", "daily")
 
 
-def _short(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
 class ReviewMixin:
     """Team-lead and follow-up handlers of the dialogue (see the module docstring)."""
 
@@ -225,7 +220,7 @@ class ReviewMixin:
         for a in Area:
             rows.append([self._rbtn(texts.area_label(a.value), "q", 0, "all", a.value)])
         for d in (await Enterprises(ctx.session).departments(ctx.enterprise.id))[:12]:
-            rows.append([self._rbtn("📍 " + _short(d.name, 40), "q", 0, "all", "", d.id)])
+            rows.append([self._rbtn("📍 " + texts.short(d.name, 40), "q", 0, "all", "", d.id)])
         return [Reply(Rich().add(_("Show which ideas?")), rows, edit=ctx.via_button)]
 
     async def _card_for_lead(self, ctx, idea: Idea, note: str | None = None) -> list[Reply]:
@@ -343,7 +338,7 @@ class ReviewMixin:
         for m in members:
             user = await ctx.session.get(User, m.user_id)
             label = " ".join(x for x in (user.first_name, user.last_name) if x) or str(user.id)
-            rows.append([self._rbtn(_short(label, 40), "ap", idea.id, user.id)])
+            rows.append([self._rbtn(texts.short(label, 40), "ap", idea.id, user.id)])
         rows.append([self._rbtn("↩ " + _("Back"), "c", idea.id)])
         return [
             Reply(Rich().add(_("Who will carry out idea No. {number}?").format(number=idea.number)), rows, edit=True)
@@ -391,7 +386,7 @@ class ReviewMixin:
             body.line(msg, "b")
             if target == Status.REJECTED and text:
                 body.add(_("Reason") + ": ", "b").line(text)
-            body.add(_("Idea") + ": ").add(_short(idea.idea, 200))
+            body.add(_("Idea") + ": ").add(texts.short(idea.idea, 200))
             return Reply(body, [[self._rbtn("📋 " + _("My ideas"), "mc", idea.id)]])
 
         return replies + await self._notify_author(ctx.session, idea, build)
@@ -493,7 +488,7 @@ class ReviewMixin:
         rows = []
         for idea in reversed(mine[-10:]):
             number = _("No. {number}").format(number=idea.number)
-            body.line(f"{number} · {texts.status_label(idea.status)} · {_short(idea.idea, 60)}")
+            body.line(f"{number} · {texts.status_label(idea.status)} · {texts.short(idea.idea, 60)}")
             rows.append([self._rbtn(f"{number} · {texts.status_label(idea.status)}", "mc", idea.id)])
         rows.append([self._btn(ctx, "↩ " + _("Back"), "mm")])
         return Reply(body, rows, edit=ctx.via_button)
@@ -669,7 +664,7 @@ class ReviewMixin:
                     body.line(
                         _("No. {number}").format(number=idea.number)
                         + f" · {texts.area_label(idea.area)} · "
-                        + _short(idea.idea, 60)
+                        + texts.short(idea.idea, 60)
                     )
                 rows = [[self._rbtn("🔍 " + _("Review"), "q", 0, "open", "")]]
             out.append(Reply(body, rows, to_user=member.user_id))

@@ -62,3 +62,9 @@ def cost_label(code: str) -> str:
 
 def status_label(code: str) -> str:
     return _(STATUS_LABELS.get(code, code))
+
+
+def short(text: str, limit: int) -> str:
+    """One line of at most `limit` characters, with an ellipsis when cut (button labels, list lines)."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
