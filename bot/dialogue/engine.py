@@ -192,6 +192,10 @@ class Dialogue(ReviewMixin):
         ctx.state.nonce = (ctx.state.nonce + 1) % 1_000_000
 
     async def _button(self, ctx: Ctx, event: ButtonIn) -> list[Reply]:
+        if ctx.state.awaiting and not ctx.state.awaiting.startswith("answer"):
+            # the user started typing something (a reason, a comment) and pressed another button instead: drop it;
+            # a question from the team ("answer") stays open until it is answered
+            ctx.state.awaiting, ctx.state.awaiting_idea_id = None, None
         parts = (event.data or "").split(":", 2)
         if len(parts) != 3 or not parts[0].isdigit():
             return [self._stale(ctx)]
@@ -895,8 +899,6 @@ class Dialogue(ReviewMixin):
     async def _text(self, ctx: Ctx, raw: str) -> list[Reply]:
         text = self._clean_text(raw)
         if ctx.state.awaiting:  # a question to this user comes first, then the draft, then a library search
-            if (reply := self._too_long(ctx, text, 1500)) is not None and not ctx.in_draft:
-                return [Reply(Rich().add(reply.text.plain()))]
             awaited = await self._awaited_text(ctx, text)
             if awaited is not None:
                 return awaited

@@ -274,7 +274,7 @@ class ReviewMixin:
                 return await self._card_for_lead(ctx, idea)
             seen = args[-1] if len(args) >= 2 and args[-1] in {st.value for st in Status} else None
             if seen is not None and idea.status != seen and op in ("st", "rj", "rr", "rt", "ni"):
-                return await self._lead_decide(ctx, idea_id, Status.REJECTED.value, "-", expected=seen)
+                return await self._already_decided(ctx, idea)
             if op == "st" and len(args) == 3:
                 return await self._lead_decide(ctx, idea_id, args[1], None, expected=seen)
             if op == "rj":
@@ -351,14 +351,8 @@ class ReviewMixin:
     ) -> list[Reply]:
         try:
             decision = await review.decide(ctx.session, ctx.user.id, idea_id, target, text, expected)
-        except Conflict as c:
-            idea = await ctx.session.get(Idea, idea_id)
-            note = _("Already decided: idea No. {number} is now {status}.").format(
-                number=idea.number, status=texts.status_label(c.status)
-            )
-            replies = await self._card_for_lead(ctx, idea, note)
-            replies[-1].alert = note
-            return replies
+        except Conflict:
+            return await self._already_decided(ctx, await ctx.session.get(Idea, idea_id))
         except ValueError:
             return [self._stale(ctx)]
         idea = decision.idea
@@ -391,6 +385,15 @@ class ReviewMixin:
 
         return replies + await self._notify_author(ctx.session, idea, build)
 
+    async def _already_decided(self, ctx, idea: Idea) -> list[Reply]:
+        """The card as it is now, with a toast: another lead (or the worker) changed it since it was shown."""
+        note = _("Already decided: idea No. {number} is now {status}.").format(
+            number=idea.number, status=texts.status_label(idea.status)
+        )
+        replies = await self._card_for_lead(ctx, idea, note)
+        replies[-1].alert = note
+        return replies
+
     async def _await_from(self, session, user_id: int, kind: str, idea_id: int) -> None:
         state = await Dialogues(session).load(user_id)
         state.awaiting, state.awaiting_idea_id = kind, idea_id
@@ -404,9 +407,15 @@ class ReviewMixin:
         ctx.state.awaiting, ctx.state.awaiting_idea_id = None, None
         if idea_id is None:
             return None
-        if not text.strip():
-            ctx.state.awaiting, ctx.state.awaiting_idea_id = awaited, idea_id
-            return [Reply(Rich().add(_("I got an empty message. Please write a few words.")))]
+        if not text.strip() or len(text) > review.MAX_COMMENT:
+            ctx.state.awaiting, ctx.state.awaiting_idea_id = awaited, idea_id  # still waiting for it
+            if text.strip():
+                note = _("That is {count} characters; please keep it under {limit}.").format(
+                    count=i18n.number(len(text), 0), limit=i18n.number(review.MAX_COMMENT, 0)
+                )
+            else:
+                note = _("I got an empty message. Please write a few words.")
+            return [Reply(Rich().add(note))]
         try:
             if kind == "reason":
                 return await self._lead_decide(ctx, idea_id, Status.REJECTED.value, text, seen or None)

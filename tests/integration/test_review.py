@@ -292,3 +292,23 @@ async def test_a_person_in_two_enterprises_switches_with_enterprise(dialogue, da
     await chat.press_data({b_.label: b_.data for b_ in chat.buttons}["Beta"])
     await chat.send("/review")  # a lead in Beta
     assert "0:r:fl" in [x.data for x in chat.buttons]
+
+
+async def test_a_started_question_is_dropped_by_another_button_and_a_long_one_refused(dialogue, database):
+    ent = await setup(dialogue, database)
+    worker, lead = Chat(dialogue, 31, "ru"), Chat(dialogue, 32, "en")
+    await worker.send(f"/start {ent.worker_invite.code}")
+    await lead.send(f"/start {ent.lead_invite.code}")
+    await submit(worker, "Капает кран", "Поменять прокладку")
+    idea = await idea_row(database)
+    await lead.send("/review")
+    await lead.press_data(rbutton(lead.replies, "ni"))
+    await lead.press_data("0:r:fl")  # changed their mind
+    await lead.send("compressed air leaks")  # now just a library search
+    assert (await idea_row(database)).status == "submitted"
+    await lead.press_data(f"0:r:c.{idea.id}")
+    await lead.press_data(rbutton(lead.replies, "ni"))
+    await lead.send("x" * 3000)
+    assert (await idea_row(database)).status == "submitted" and "1,500" in lead.text
+    await lead.send("Which tap?")  # still waiting for the question: the short one goes through
+    assert (await idea_row(database)).status == "needs_info"
