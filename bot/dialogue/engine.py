@@ -57,6 +57,7 @@ STEPS = (
     "anonymity",
     "confirm",
 )
+TEXT_STEPS = ("problem", "practices", "idea", "benefits", "quantity")  # steps that take typed text
 EDITABLE = ("area", "department", "problem", "idea", "benefits", "quantity", "photo", "anonymity")
 MATCHES_PER_PAGE = 3
 MAX_MATCHES = 9
@@ -240,6 +241,8 @@ class Dialogue(ReviewMixin):
             "rn": self._b_restart,
             "sq": self._b_search_to_idea,
             "ss": self._b_similar_skip,
+            "sa": self._b_stash_answer,
+            "sd": self._b_stash_draft,
         }
         handler = steps.get(action)
         if handler is None:
@@ -385,7 +388,8 @@ class Dialogue(ReviewMixin):
         return self._menu(ctx, rich=r)
 
     def _cancel(self, ctx: Ctx) -> Reply:
-        if ctx.state.awaiting:
+        if ctx.state.awaiting and not ctx.state.awaiting.startswith("answer"):
+            # what the user started typing (a reason, a comment); a question from the team stays open
             ctx.state.awaiting, ctx.state.awaiting_idea_id = None, None
             if not ctx.in_draft:
                 return self._menu(ctx, _("Cancelled. Nothing was sent."))
@@ -493,7 +497,9 @@ class Dialogue(ReviewMixin):
                 " (" + _("Source: {source}").format(source=s.source) + ")", "i"
             )
         if t.safety:
-            r.line().line().add("🦺 " + t.safety)
+            if practice.savings:
+                r.line()
+            r.line().add("🦺 " + t.safety)
         return r
 
     # --- the idea draft ---------------------------------------------------------------------------------------------
@@ -530,6 +536,9 @@ class Dialogue(ReviewMixin):
         return [await self._new_idea(ctx)]
 
     async def _b_cancel(self, ctx: Ctx, arg: str) -> list[Reply]:
+        if ctx.draft.pop("editing", False):  # cancel the change of one field, not the whole idea
+            ctx.state.step = "confirm"
+            return [self._ask(ctx)]
         return [self._cancel(ctx)]
 
     def _step_done(self, ctx: Ctx, step: str) -> bool:
@@ -579,7 +588,7 @@ class Dialogue(ReviewMixin):
             rows.append([self._btn(ctx, _("Elsewhere / the whole enterprise"), "d", "-")])
             rows.append([cancel])
         elif step == "problem":
-            if ctx.draft.get("photo_file_id"):
+            if ctx.draft.get("photo_file_id") and not ctx.draft.get("editing"):
                 body.add(_("Thanks for the photo! In a few words, what is the problem in it?"))
             else:
                 body.add(
@@ -723,7 +732,7 @@ class Dialogue(ReviewMixin):
             title = practice.text(ctx.lang).title
             body.line(f"{n}. {title}")
             rows.append([self._btn(ctx, f"{n}. {texts.short(title, BUTTON_LABEL)}", "p", pid)])
-        if (page + 1) * MATCHES_PER_PAGE < len(ids):
+        if len(ids) > MATCHES_PER_PAGE:  # cycles back to the first suggestions after the last page
             rows.append([self._btn(ctx, "🔎 " + _("Show more"), "pm")])
         rows.append([self._btn(ctx, "💡 " + _("My idea is different"), "pd")])
         rows.append([self._btn(ctx, "✖ " + _("Cancel"), "x")])
@@ -807,8 +816,9 @@ class Dialogue(ReviewMixin):
     async def _b_skip_photo(self, ctx: Ctx, arg: str) -> list[Reply]:
         if ctx.state.step != "photo":
             return [self._stale(ctx)]
-        ctx.draft.pop("photo_file_id", None)
-        ctx.draft.pop("photo_unique_id", None)
+        if not ctx.draft.get("editing"):  # while editing, "skip" keeps the photo already attached
+            ctx.draft.pop("photo_file_id", None)
+            ctx.draft.pop("photo_unique_id", None)
         ctx.draft["photo_done"] = True
         return [self._advance(ctx)]
 
@@ -899,14 +909,60 @@ class Dialogue(ReviewMixin):
     async def _text(self, ctx: Ctx, raw: str) -> list[Reply]:
         text = self._clean_text(raw)
         if ctx.state.awaiting:  # a question to this user comes first, then the draft, then a library search
+            if (
+                ctx.state.awaiting.startswith("answer")
+                and ctx.in_draft
+                and ctx.state.step in TEXT_STEPS
+                and textnorm.words(text)
+            ):
+                return [await self._which_text(ctx, text)]  # both want it: let the worker say which
             awaited = await self._awaited_text(ctx, text)
             if awaited is not None:
                 return awaited
+        return await self._draft_text(ctx, text)
+
+    async def _which_text(self, ctx: Ctx, text: str) -> Reply:
+        """A worker with an open question from the team types while writing a new idea: which is it for?"""
+        idea = await ctx.session.get(Idea, ctx.state.awaiting_idea_id) if ctx.state.awaiting_idea_id else None
+        if idea is None:
+            ctx.state.awaiting, ctx.state.awaiting_idea_id = None, None
+            return (await self._draft_text(ctx, text))[0]
+        ctx.draft["_stash"] = text
+        self._bump(ctx)
+        body = Rich().add(
+            _("Is this your answer to the team's question about idea No. {number}, or part of your new idea?").format(
+                number=idea.number
+            )
+        )
+        rows = [
+            [self._btn(ctx, "💬 " + _("Answer to the team"), "sa")],
+            [self._btn(ctx, "💡 " + _("Part of my new idea"), "sd")],
+        ]
+        return Reply(body, rows)
+
+    async def _b_stash_answer(self, ctx: Ctx, arg: str) -> list[Reply]:
+        text = ctx.draft.pop("_stash", None)
+        if text is None or not ctx.state.awaiting:
+            return [self._stale(ctx)]
+        return await self._awaited_text(ctx, text) or [self._ask(ctx)]
+
+    async def _b_stash_draft(self, ctx: Ctx, arg: str) -> list[Reply]:
+        text = ctx.draft.pop("_stash", None)
+        if text is None or not ctx.in_draft:
+            return [self._stale(ctx)]
+        return await self._draft_text(ctx, text)
+
+    async def _draft_text(self, ctx: Ctx, text: str) -> list[Reply]:
+        """Free text for the unfinished idea's current step, or a library search when there is none."""
         step = ctx.state.step
         if not ctx.in_draft:
             return [self._search(ctx, text)]
-        if not text or not textnorm.words(text):
+        if not text:
             return [self._ask(ctx, note=_("I got an empty message. Please write a few words."))]
+        if not textnorm.words(text):  # only emoji or symbols
+            if step in TEXT_STEPS:
+                return [self._ask(ctx, note=_("Please write a few more words."))]
+            return [self._ask(ctx, note=_("Please choose one of the buttons."))]
         if step == "problem":
             if (reply := self._too_long(ctx, text, idea_service.MAX_PROBLEM)) is not None:
                 return [reply]
@@ -959,6 +1015,8 @@ class Dialogue(ReviewMixin):
 
     async def _photo(self, ctx: Ctx, photo: PhotoIn) -> list[Reply]:
         caption = self._clean_text(photo.caption or "")
+        if ctx.state.awaiting in ("answer", "author_comment") and not ctx.in_draft:
+            return await self._awaited_photo(ctx, photo.file_id, caption)
         if not ctx.in_draft:
             if ctx.membership is None:
                 return [self._no_membership(ctx)]
@@ -977,8 +1035,10 @@ class Dialogue(ReviewMixin):
     # --- search outside the flow ------------------------------------------------------------------------------------
 
     def _search(self, ctx: Ctx, text: str) -> Reply:
-        if not text or not textnorm.words(text):
+        if not text:
             return self._menu(ctx, _("I got an empty message. Please write a few words."))
+        if not textnorm.words(text):
+            return self._menu(ctx, _("Please write a few more words."))
         found = self.matcher.match(text, ctx.lang, top=3)
         self._bump(ctx)
         if not found:

@@ -84,7 +84,8 @@ class ReviewMixin:
                 name = " ".join(x for x in (author.first_name, author.last_name) if x) if author else "?"
                 r.line(_("From: {name}").format(name=name))
         r.line()
-        r.add(_("Problem") + f" ({idea.lang}): ", "b").line(idea.problem)
+        # the lead sees which language the worker wrote in; the author needs no such tag
+        r.add(_("Problem") + (f" ({idea.lang})" if for_lead else "") + ": ", "b").line(idea.problem)
         r.add(_("Idea") + ": ", "b").line(idea.idea)
         practice = self.library.get(idea.practice_id or "")
         if practice:
@@ -108,6 +109,23 @@ class ReviewMixin:
             )
         if idea.reject_reason and idea.status == Status.REJECTED:
             r.add(_("Reason") + ": ", "b").line(idea.reject_reason)
+        if for_lead:
+            talk = list(
+                await ctx_session.scalars(
+                    select(IdeaEvent)
+                    .where(
+                        IdeaEvent.idea_id == idea.id,
+                        IdeaEvent.kind.in_(["status", "answer", "comment", "author_comment"]),
+                        IdeaEvent.text.is_not(None),
+                    )
+                    .order_by(IdeaEvent.id)
+                )
+            )
+            if talk:  # the conversation, so an answer missed in a notification is not lost
+                r.line().line(_("Conversation"), "b")
+                for e in talk[-6:]:
+                    who = _("team") if e.kind in ("status", "comment") else _("worker")
+                    r.line(f"{i18n.date(e.created_at, tz)} · {who}: " + texts.short(e.text or "", 300))
         return r
 
     def _lead_buttons(self, idea: Idea) -> list[list[Button]]:
@@ -135,6 +153,7 @@ class ReviewMixin:
         if third:
             rows.append(third)
         rows.append([self._rbtn("💬 " + _("Comment"), "cm", idea.id), self._rbtn("👷 " + _("Assign"), "as", idea.id)])
+        rows.append([self._rbtn("📋 " + _("Review"), "q", 0, "open", "")])
         return rows
 
     async def _notify_author(self, session, idea: Idea, build) -> list[Reply]:
@@ -442,11 +461,48 @@ class ReviewMixin:
                     idea = await review.answer(ctx.session, ctx.user.id, idea_id, text)
                 else:
                     idea = await review.comment(ctx.session, ctx.user.id, idea_id, text, as_lead=False)
-                replies = [self._menu(ctx, _("Thank you! I passed it on to the improvement team."))]
-                return replies + await self._to_reviewers(ctx.session, idea, kind, text)
+                thanks = _("No. {number}").format(number=idea.number) + ": "
+                thanks += _("Thank you! I passed it on to the improvement team.")
+                if kind == "answer":
+                    await self._next_open_question(ctx)
+                return [self._menu(ctx, thanks), *await self._to_reviewers(ctx.session, idea, kind, text)]
         except NotAllowed:
             return [self._refuse(ctx)]
         return None
+
+    async def _next_open_question(self, ctx) -> None:
+        """After one answer, free text goes to the author's next idea that still waits for information."""
+        waiting = await ctx.session.scalar(
+            select(Idea)
+            .where(Idea.author_id == ctx.user.id, Idea.status == Status.NEEDS_INFO.value)
+            .order_by(Idea.updated_at)
+            .limit(1)
+        )
+        if waiting is not None:
+            ctx.state.awaiting, ctx.state.awaiting_idea_id = "answer", waiting.id
+
+    async def _awaited_photo(self, ctx, file_id: str, caption: str) -> list[Reply]:
+        """A photo sent as the answer or message to the team: recorded, and sent to the leads by file_id."""
+        kind, idea_id = ctx.state.awaiting, ctx.state.awaiting_idea_id
+        ctx.state.awaiting, ctx.state.awaiting_idea_id = None, None
+        text = ("📷 " + caption) if caption else "📷"
+        try:
+            if kind == "answer":
+                idea = await review.answer(ctx.session, ctx.user.id, idea_id, text)
+                await self._next_open_question(ctx)
+            else:
+                idea = await review.comment(ctx.session, ctx.user.id, idea_id, text, as_lead=False)
+        except NotAllowed:
+            return [self._refuse(ctx)]
+        thanks = _("No. {number}").format(number=idea.number) + ": "
+        thanks += _("Thank you! I passed it on to the improvement team.")
+        out = [self._menu(ctx, thanks)]
+        for reply in await self._to_reviewers(ctx.session, idea, kind, text):
+            out.append(reply)
+            with i18n.use(await self._lang_of(ctx.session, reply.to_user)):
+                caption_text = Rich().add(_("Photo of idea No. {number}").format(number=idea.number))
+            out.append(Reply(caption_text, photo_file_id=file_id, to_user=reply.to_user))
+        return out
 
     async def _to_reviewers(self, session, idea: Idea, kind: str, text: str) -> list[Reply]:
         """The submitter's words to every team lead of the enterprise, never with the name of an anonymous one."""
@@ -479,7 +535,11 @@ class ReviewMixin:
                 rows = self._lead_buttons(idea)
             if idea.photo_file_id:
                 out.append(
-                    Reply(Rich().add(f"No. {idea.number}"), photo_file_id=idea.photo_file_id, to_user=member.user_id)
+                    Reply(
+                        Rich().add(_("Photo of idea No. {number}").format(number=idea.number)),
+                        photo_file_id=idea.photo_file_id,
+                        to_user=member.user_id,
+                    )
                 )
             out.append(Reply(body, rows, to_user=member.user_id))
         return out
@@ -529,7 +589,7 @@ class ReviewMixin:
             rows.append([self._rbtn("✍ " + _("Answer the question"), "an", idea.id)])
         rows.append([self._rbtn("💬 " + _("Write to the team"), "wc", idea.id)])
         if lifecycle.author_may_withdraw(idea.status):
-            rows.append([self._rbtn("↩ " + _("Withdraw"), "wd", idea.id)])
+            rows.append([self._rbtn("🗑 " + _("Withdraw"), "wd", idea.id)])
         rows.append([self._rbtn("📋 " + _("My ideas"), "ls")])
         return [Reply(body, rows, edit=ctx.via_button)]
 

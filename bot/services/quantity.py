@@ -19,10 +19,30 @@ UNITS: dict[str, tuple[str, ...]] = {
     "h": ("h", "hr", "hrs", "hour", "hours", "hora", "horas", "ч", "час", "часа", "часов"),
     "min": ("min", "mins", "minute", "minutes", "minuto", "minutos", "мин", "минут", "минуты"),
     "pcs": ("pcs", "pieces", "piece", "units", "pieza", "piezas", "unidades", "шт", "штук", "штуки"),
-    "pct": ("%", "percent", "por", "porciento", "процентов", "процента"),
+    "pct": ("%", "percent", "porciento", "процентов", "процента"),
     "money": ("bs", "bob", "usd", "dolares", "dollars", "$", "сом", "сомов", "kgs", "руб", "рублей"),
 }
 _UNIT_BY_WORD = {w: unit for unit, ws in UNITS.items() for w in ws}
+# Small numbers as people write them ("una hora", "двадцать литров", "half an hour"), folded.
+NUMBER_WORDS: dict[str, float] = {
+    **dict.fromkeys(("un", "una", "uno", "one", "a", "an", "один", "одна", "одно", "одну"), 1.0),
+    **dict.fromkeys(("dos", "two", "два", "две"), 2.0),
+    **dict.fromkeys(("tres", "three", "три"), 3.0),
+    **dict.fromkeys(("cuatro", "four", "четыре"), 4.0),
+    **dict.fromkeys(("cinco", "five", "пять"), 5.0),
+    **dict.fromkeys(("seis", "six", "шесть"), 6.0),
+    **dict.fromkeys(("siete", "seven", "семь"), 7.0),
+    **dict.fromkeys(("ocho", "eight", "восемь"), 8.0),
+    **dict.fromkeys(("nueve", "nine", "девять"), 9.0),
+    **dict.fromkeys(("diez", "ten", "десять"), 10.0),
+    **dict.fromkeys(("quince", "fifteen", "пятнадцать"), 15.0),
+    **dict.fromkeys(("veinte", "twenty", "двадцать"), 20.0),
+    **dict.fromkeys(("treinta", "thirty", "тридцать"), 30.0),
+    **dict.fromkeys(("cincuenta", "fifty", "пятьдесят"), 50.0),
+    **dict.fromkeys(("cien", "ciento", "hundred", "сто"), 100.0),
+    **dict.fromkeys(("mil", "thousand", "тысяча", "тысячу"), 1000.0),
+    **dict.fromkeys(("media", "medio", "half", "пол", "половина"), 0.5),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +63,7 @@ def parse(text: str) -> Quantity | None:
     folded = textnorm.fold(text).replace("%", " % ")
     m = _NUMBER.search(folded)
     if not m:
-        return None
+        return _from_words(folded)
     whole, frac = m.group(1), m.group(2)
     if frac is None and re.fullmatch(r"\d{1,3}[.,]\d{3}", whole) is None and re.search(r"[ .,]", whole) is None:
         value = float(whole)
@@ -63,3 +83,23 @@ def parse(text: str) -> Quantity | None:
     if unit is None and "$" in folded[: m.start()]:
         unit = "money"
     return Quantity(value, unit)
+
+
+def _from_words(folded: str) -> Quantity | None:
+    """A number written as a word, with the unit after it ("una hora al dia", "полчаса" -> 0.5 h)."""
+    words = re.findall(r"[^\W_]+", folded)
+    for i, word in enumerate(words):
+        plain = textnorm._strip_accents_latin(word)
+        if plain.startswith("пол") and plain[3:] in ("часа", "литра", "смены"):  # полчаса, поллитра
+            return Quantity(0.5, _UNIT_BY_WORD.get(plain[3:]))
+        value = NUMBER_WORDS.get(plain)
+        if value is None:
+            continue
+        unit = None
+        for after in words[i + 1 : i + 3]:
+            unit = _UNIT_BY_WORD.get(after) or _UNIT_BY_WORD.get(textnorm._strip_accents_latin(after))
+            if unit:
+                break
+        if unit or plain not in ("a", "an", "un", "una", "uno"):  # "a" alone is no quantity
+            return Quantity(value, unit)
+    return None

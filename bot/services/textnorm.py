@@ -64,6 +64,14 @@ STOPWORDS: dict[str, frozenset[str]] = {
         ).split()
     ),
 }
+# Greetings, thanks and small talk: a worker answering "gracias" must not get random practices.
+SMALL_TALK = frozenset(
+    (
+        "hola gracias muchas buenos buenas dias tardes saludos ok okay vale bien listo perfecto chao "
+        "hello hi hey thanks thank cheers morning afternoon evening please yes bye "
+        "привет спасибо здравствуйте добрый доброе утро вечер пожалуйста хорошо ок ладно понятно пока благодарю"
+    ).split()
+)
 _ES_IRREGULAR = {"luces": "luz", "veces": "vez", "peces": "pez", "voces": "voz", "cruces": "cruz"}
 
 
@@ -158,6 +166,8 @@ def stem(token: str, lang: str) -> str:
 
 def is_stopword(token: str, lang: str) -> bool:
     """True for words that say nothing about the problem (articles, pronouns, "very")."""
+    if token in SMALL_TALK:
+        return True
     if _CYR.search(token):
         return token in STOPWORDS["ru"]
     return token in STOPWORDS.get(lang, STOPWORDS["en"]) or (lang == "ru" and token in STOPWORDS["en"])

@@ -312,3 +312,76 @@ async def test_a_started_question_is_dropped_by_another_button_and_a_long_one_re
     assert (await idea_row(database)).status == "submitted" and "1,500" in lead.text
     await lead.send("Which tap?")  # still waiting for the question: the short one goes through
     assert (await idea_row(database)).status == "needs_info"
+
+
+async def test_open_question_and_new_idea_the_worker_chooses_where_text_goes(dialogue, database):
+    ent = await setup(dialogue, database)
+    worker, lead = Chat(dialogue, 40, "ru"), Chat(dialogue, 41, "en")
+    await worker.send(f"/start {ent.worker_invite.code}")
+    await lead.send(f"/start {ent.lead_invite.code}")
+    await submit(worker, "Капает кран", "Поменять прокладку")
+    await submit(worker, "Шипит компрессор", "Найти утечки", area="energy")
+    first, second = await idea_row(database, 1), await idea_row(database, 2)
+    for idea in (first, second):  # two open questions
+        await lead.press_data(f"0:r:c.{idea.id}")
+        await lead.press_data(rbutton(lead.replies, "ni"))
+        await lead.send(f"Question about {idea.number}?")
+    # the worker starts a new idea: typing there asks which it is for, and nothing is lost
+    await worker.send("/new")
+    await worker.press("a", "waste")
+    await worker.press("d")
+    await worker.send("Много обрезков ткани выбрасываем")
+    await worker.press("sd")  # part of my new idea
+    state = await dialogue_state(database, 40)
+    assert state.draft["problem"] == "Много обрезков ткани выбрасываем" and state.awaiting == "answer"
+    await worker.send("/cancel")
+    await worker.send("Ответ про вторую")  # both open questions get their answers, in turn
+    await worker.send("Ответ про первую")
+    assert (await idea_row(database, 1)).status == "in_review" and (await idea_row(database, 2)).status == "in_review"
+
+
+async def dialogue_state(database, user_id):
+    from bot.storage.models import DialogueState
+
+    async with database.transaction() as s:
+        return await s.get(DialogueState, user_id)
+
+
+async def test_a_photo_answers_the_question_and_reaches_the_lead(dialogue, database):
+    ent = await setup(dialogue, database)
+    worker, lead = Chat(dialogue, 42, "es"), Chat(dialogue, 43, "en")
+    await worker.send(f"/start {ent.worker_invite.code}")
+    await lead.send(f"/start {ent.lead_invite.code}")
+    await submit(worker, "La pila gotea", "Cambiar el cuerito")
+    idea = await idea_row(database)
+    await lead.press_data(f"0:r:c.{idea.id}")
+    await lead.press_data(rbutton(lead.replies, "ni"))
+    await lead.send("Can you send a photo?")
+    await worker.photo("aqui esta")
+    photos = [r for r in worker.replies if r.to_user == 43 and r.photo_file_id]
+    assert photos and photos[0].photo_file_id == "photo-42-1"
+    assert (await idea_row(database)).status == "in_review"
+    async with database.transaction() as s:
+        assert (await s.scalar(select(Idea))).photo_file_id is None  # the answer's photo is not a new idea
+
+
+async def test_cancel_while_editing_one_field_keeps_the_idea(dialogue, database):
+    ent = await setup(dialogue, database, lang="es", name="Planta")
+    worker = Chat(dialogue, 44, "es")
+    await worker.send(f"/start {ent.worker_invite.code}")
+    await worker.send("/new")
+    await worker.press("a", "water")
+    await worker.press("d")
+    await worker.send("La manguera gotea en el patio")
+    await worker.press("pd")
+    await worker.send("Poner una pistola de cierre")
+    await worker.press("bd")
+    await worker.press("qs")
+    await worker.press("fs")
+    await worker.press("an", "0")
+    await worker.press("ed")
+    await worker.press("ef", "quantity")
+    await worker.press("x")  # cancel the change, not the idea
+    assert (await dialogue_state(database, 44)).step == "confirm"
+    await worker.press("ok")
+    assert (await idea_row(database)).idea == "Poner una pistola de cierre"

@@ -96,3 +96,30 @@ def test_similar_ideas_are_found_across_wording(matcher):
     assert [s.key for s in found][:1] == [1]
     assert find_similar(matcher, "кран течет в туалете", "ru", existing)[0].key == 3
     assert find_similar(matcher, "hay mucho polvo en la carpintería", "es", existing) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "unit"),
+    [
+        ("unos 20 litros por día", 20, "l"),
+        ("1.500 bs al mes", 1500, "money"),
+        ("1,5 кВт·ч", 1.5, "kwh"),
+        ("около 300 л в смену", 300, "l"),
+        ("una hora al dia", 1, "h"),
+        ("media hora por turno", 0.5, "h"),
+        ("двадцать литров", 20, "l"),
+        ("полчаса", 0.5, "h"),
+        ("2 garrafas por semana", 2, None),
+        ("3 hours a week", 3, "h"),
+    ],
+)
+def test_quantities_as_workers_write_them(text, value, unit):
+    from bot.services.quantity import parse
+
+    q = parse(text)
+    assert q is not None and q.value == value and q.unit == unit
+
+
+@pytest.mark.parametrize("text", ["hola", "gracias", "buenos dias", "thanks!", "спасибо", "привет 🙂", "ok"])
+def test_greetings_and_thanks_find_no_practice(matcher, text):
+    assert matcher.match(text, "es", 3) == []
