@@ -69,10 +69,18 @@ SMALL_TALK = frozenset(
     (
         "hola gracias muchas buenos buenas dias tardes saludos ok okay vale bien listo perfecto chao "
         "hello hi hey thanks thank cheers morning afternoon evening please yes bye "
+        "mucha muchos muchas harto harta hartos hartas много многовато куча "
+        # "в цеху" / "en la planta": where almost every worker is; says nothing about the problem
+        "цех цеху цеха цехе цехах цехов цехе "
         "привет спасибо здравствуйте добрый доброе утро вечер пожалуйста хорошо ок ладно понятно пока благодарю"
     ).split()
 )
-_ES_IRREGULAR = {"luces": "luz", "veces": "vez", "peces": "pez", "voces": "voz", "cruces": "cruz"}
+_ES_IRREGULAR = {
+    "luces": "luz", "veces": "vez", "peces": "pez", "voces": "voz", "cruces": "cruz",
+    # stem-changing verbs workers use for waste: "se pierde" must meet "pérdida"
+    "pierde": "perder", "pierden": "perder", "pierdo": "perder", "calienta": "calentar", "calientan": "calentar",
+    "enciende": "encender", "encienden": "encender", "prende": "prender", "prenden": "prender",
+}  # fmt: skip
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
