@@ -128,8 +128,7 @@ class Dialogue(ReviewMixin):
     async def language_of(self, user_id: int) -> str:
         """The language a user is spoken to in (for notifications from other users' actions)."""
         async with self.db.transaction() as session:
-            user = await Users(session).get(user_id)
-            return i18n.pick_language(user.lang, user.client_lang) if user else i18n.FALLBACK
+            return await self._lang_of(session, user_id)
 
     async def _context(self, session: AsyncSession, actor: Actor) -> Ctx:
         user = await Users(session).upsert(

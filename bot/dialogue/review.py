@@ -461,14 +461,20 @@ class ReviewMixin:
                     idea = await review.answer(ctx.session, ctx.user.id, idea_id, text)
                 else:
                     idea = await review.comment(ctx.session, ctx.user.id, idea_id, text, as_lead=False)
-                thanks = _("No. {number}").format(number=idea.number) + ": "
-                thanks += _("Thank you! I passed it on to the improvement team.")
                 if kind == "answer":
                     await self._next_open_question(ctx)
-                return [self._menu(ctx, thanks), *await self._to_reviewers(ctx.session, idea, kind, text)]
+                return [
+                    self._menu(ctx, self._passed_on(idea)),
+                    *await self._to_reviewers(ctx.session, idea, kind, text),
+                ]
         except NotAllowed:
             return [self._refuse(ctx)]
         return None
+
+    def _passed_on(self, idea: Idea) -> str:
+        """The worker's receipt for an answer or a message to the team."""
+        number = _("No. {number}").format(number=idea.number)
+        return f"{number}: " + _("Thank you! I passed it on to the improvement team.")
 
     async def _next_open_question(self, ctx) -> None:
         """After one answer, free text goes to the author's next idea that still waits for information."""
@@ -494,9 +500,7 @@ class ReviewMixin:
                 idea = await review.comment(ctx.session, ctx.user.id, idea_id, text, as_lead=False)
         except NotAllowed:
             return [self._refuse(ctx)]
-        thanks = _("No. {number}").format(number=idea.number) + ": "
-        thanks += _("Thank you! I passed it on to the improvement team.")
-        out = [self._menu(ctx, thanks)]
+        out = [self._menu(ctx, self._passed_on(idea))]
         for reply in await self._to_reviewers(ctx.session, idea, kind, text):
             out.append(reply)
             with i18n.use(await self._lang_of(ctx.session, reply.to_user)):

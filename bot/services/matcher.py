@@ -88,9 +88,6 @@ class Postings:
     def get(self, key: str) -> tuple[np.ndarray, np.ndarray] | None:
         return self[key] if key in self.vocab else None
 
-    def __iter__(self):
-        return iter(self.vocab)
-
 
 class Matcher:
     """An index over a set of practices; build once, query many times (thread-safe for reading)."""

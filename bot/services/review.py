@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -243,7 +243,3 @@ async def claim_once(session: AsyncSession, key: str) -> bool:
         return True
     except IntegrityError:
         return False
-
-
-async def count_events(session: AsyncSession, idea_id: int) -> int:
-    return await session.scalar(select(func.count()).select_from(IdeaEvent).where(IdeaEvent.idea_id == idea_id))

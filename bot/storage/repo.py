@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models import (
@@ -117,14 +117,6 @@ class Memberships:
         await self.s.flush()
         return membership
 
-    async def with_role(self, enterprise_id: int, roles: tuple[str, ...]) -> list[Membership]:
-        rows = await self.s.scalars(
-            select(Membership).where(
-                Membership.enterprise_id == enterprise_id, Membership.role.in_(roles), Membership.active.is_(True)
-            )
-        )
-        return list(rows)
-
 
 class Dialogues:
     """The conversation state per user."""
@@ -145,14 +137,6 @@ class Dialogues:
     def touch(state: DialogueState, when: datetime | None = None) -> None:
         state.updated_at = when or utcnow()
 
-    async def set_panel(self, user_id: int, nonce: int, message_id: int) -> None:
-        """Remembers which message carries the live keyboard, if the state has not moved on since."""
-        await self.s.execute(
-            update(DialogueState)
-            .where(DialogueState.user_id == user_id, DialogueState.nonce == nonce)
-            .values(panel_message_id=message_id)
-        )
-
 
 class Ideas:
     """Ideas and their event log."""
@@ -167,24 +151,8 @@ class Ideas:
         await self.s.flush()
         return idea
 
-    async def by_number(self, enterprise_id: int, number: int) -> Idea | None:
-        return await self.s.scalar(select(Idea).where(Idea.enterprise_id == enterprise_id, Idea.number == number))
-
     async def by_author(self, author_id: int, enterprise_id: int) -> list[Idea]:
         rows = await self.s.scalars(
             select(Idea).where(Idea.author_id == author_id, Idea.enterprise_id == enterprise_id).order_by(Idea.number)
         )
         return list(rows)
-
-    async def open_in(self, enterprise_id: int, statuses: tuple[str, ...]) -> list[Idea]:
-        rows = await self.s.scalars(
-            select(Idea).where(Idea.enterprise_id == enterprise_id, Idea.status.in_(statuses)).order_by(Idea.number)
-        )
-        return list(rows)
-
-    async def events(self, idea_id: int) -> list[IdeaEvent]:
-        rows = await self.s.scalars(select(IdeaEvent).where(IdeaEvent.idea_id == idea_id).order_by(IdeaEvent.id))
-        return list(rows)
-
-    async def count(self, enterprise_id: int) -> int:
-        return await self.s.scalar(select(func.count()).select_from(Idea).where(Idea.enterprise_id == enterprise_id))
