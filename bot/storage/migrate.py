@@ -6,10 +6,9 @@ import argparse
 import asyncio
 from pathlib import Path
 
+from alembic import command
 from alembic.config import Config
 from sqlalchemy.ext.asyncio import AsyncEngine
-
-from alembic import command
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
