@@ -2,4 +2,5 @@
 
 from bot.cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":  # also imported by the matcher's worker processes, which must not run the CLI
+    raise SystemExit(main())

@@ -7,10 +7,13 @@ terms the same way; words not found exactly are looked up with rapidfuzz (typos)
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import logging
 import math
+import operator
+import os
 from array import array
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -23,6 +26,8 @@ from rapidfuzz.distance import Levenshtein
 from bot.domain.enums import LANGS, Area
 from bot.domain.practice import Practice
 from bot.services import textnorm
+
+log = logging.getLogger(__name__)
 
 # How much a word found in each field says about a practice.
 FIELD_WEIGHTS = {"keywords": 1.0, "title": 0.9, "do": 0.35, "why": 0.2, "safety": 0.15}
@@ -61,9 +66,7 @@ def _release_build_memory() -> None:
     long-running process on a small server."""
     import ctypes
     import ctypes.util
-    import gc
 
-    gc.collect()
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
         libc.malloc_trim(0)
@@ -89,164 +92,390 @@ class Postings:
         return self[key] if key in self.vocab else None
 
 
+# --- building the index ---------------------------------------------------------------------------------------
+#
+# A practice is handed to the build as plain tuples, so it can be sent to another process:
+# ((lang, title, keywords, do, why, safety), ...) for each language it has.
+_Texts = tuple[tuple[str, str, tuple[str, ...], str, str, str], ...]
+_FIELDS = ("title", "keywords", "do", "why", "safety")
+# Weights are packed into sorted integer codes as a 4-bit index into the few weights there are, in increasing
+# order, so the best weight of a (term, practice) is the last code of its run.
+_FACTORS = (1.0, RAW_FACTOR, TRANSLIT_FACTOR)  # a term as the stem, the word as written, its transliteration
+_WEIGHTS = np.array(
+    sorted({np.float32(FIELD_WEIGHTS[f] * k) for f in _FIELDS for k in _FACTORS} | {np.float32(BIGRAM_WEIGHT)}),
+    dtype=np.float32,
+)
+assert len(_WEIGHTS) <= 16
+_WIDX = np.array(
+    [[int(np.searchsorted(_WEIGHTS, np.float32(FIELD_WEIGHTS[f] * k))) for k in _FACTORS] for f in _FIELDS]
+)
+_BIGRAM_WIDX = int(np.searchsorted(_WEIGHTS, np.float32(BIGRAM_WEIGHT)))
+_RANKED_FIELDS = np.argsort([FIELD_WEIGHTS[f] for f in _FIELDS], kind="stable")  # rank -> field, weakest first
+_FIELD_RANK = np.argsort(_RANKED_FIELDS)  # field -> rank
+_SEP = "QSEPQ"  # stands between two texts in a batch; cannot be a word of a folded (lower-cased) text
+PARALLEL_MIN = 2000  # from this many practices, worker processes share the build
+MAX_PROCESSES = 4
+WORKER_START = 400  # practices this process analyses while a worker process starts (imports take ~0.25 s)
+# A partial index: (terms sorted, practices per term, practices term after term, weights before rarity)
+_Partial = tuple[list[str], np.ndarray, np.ndarray, np.ndarray]
+
+
+def _plain(practice: Practice) -> _Texts:
+    return tuple(
+        (lang, t.title, tuple(t.keywords), t.do, t.why, t.safety)
+        for lang in LANGS
+        if (t := practice.texts.get(lang)) is not None
+    )
+
+
+def _pack(columns: Sequence[np.ndarray], bits: Sequence[int]) -> np.ndarray:
+    """Columns of non-negative integers packed into one integer per row, the first column highest: sorting the
+    packed values sorts the rows. 32-bit when they fit (sorting those is about twice as fast)."""
+    dtype = np.uint32 if sum(bits) <= 32 else np.uint64
+    packed = np.zeros(len(columns[0]), dtype=dtype)
+    for values, width in zip(columns, bits, strict=True):
+        packed <<= dtype(width)
+        packed |= values.astype(dtype)
+    return packed
+
+
+def _unpack(packed: np.ndarray, bits: Sequence[int]) -> list[np.ndarray]:
+    shift, out = sum(bits), []
+    for width in bits:
+        shift -= width
+        out.append(((packed >> packed.dtype.type(shift)) & packed.dtype.type((1 << width) - 1)).astype(np.int64))
+    return out
+
+
+def _last_of_runs(packed: np.ndarray, low_bits: int) -> np.ndarray:
+    """Of sorted codes, the last of each run that agrees above the `low_bits` (there, the best weight)."""
+    if not len(packed):
+        return packed
+    key = packed >> packed.dtype.type(low_bits)
+    return packed[np.flatnonzero(np.concatenate((key[1:] != key[:-1], [True])))]
+
+
+class _Analyser:
+    """Turns practices' texts into (term, practice, weight) triples. Every distinct word of a language is analysed
+    once into an *entry*: the index terms it stands for (its stem, the word as written, a transliteration)."""
+
+    def __init__(self) -> None:
+        self.terms: list[str] = []
+        self.term_ids: dict[str, int] = {}
+        # entry 0 is the separator between texts, entry 1 a word that says nothing (stopword, single letter)
+        self.known: dict[str, dict[str, int]] = {lang: {_SEP: 0} for lang in LANGS}  # piece of text -> entry
+        self.by_word: dict[str, dict[str, int]] = {lang: {} for lang in LANGS}  # word -> entry
+        self.groups: list[tuple[int, ...]] = []  # the entries of pieces holding several words ("20kw")
+        self.stem_term = array("i", [-1, -1])  # entry -> the term of its stem (-1: none)
+        self.start, self.count = array("q", [0, 0]), array("q", [0, 0])  # entry -> its slice of flat_terms
+        self.flat_terms, self.flat_kind = array("i"), array("b")
+
+    def term(self, key: str) -> int:
+        i = self.term_ids.get(key)
+        if i is None:
+            i = self.term_ids[key] = len(self.terms)
+            self.terms.append(key)
+        return i
+
+    def _new_entry(self, word: str, lang: str) -> int:
+        if len(word) < 2 or textnorm.is_stopword(word, lang):
+            return 1
+        found: dict[int, int] = {}  # term -> kind (0 stem, 1 word as written, 2 transliteration)
+        cyr = bool(textnorm._CYR.search(word))
+        stem_term = self.term(textnorm.stem(word, lang if (lang != "ru" or cyr) else "en"))
+        found[stem_term] = 0
+        found.setdefault(self.term(word), 1)
+        if lang == "ru" and cyr:
+            found.setdefault(self.term(textnorm.transliterate(word)), 2)
+        self.stem_term.append(stem_term)
+        self.start.append(len(self.flat_terms))
+        self.count.append(len(found))
+        self.flat_terms.extend(found.keys())
+        self.flat_kind.extend(found.values())
+        return len(self.stem_term) - 1
+
+    def entries(self, texts: list[str], lang: str) -> np.ndarray:
+        """The entries of all words of `texts`, in order, with entry 0 between two texts."""
+        folded = textnorm.fold("\x00".join(texts), limit=None).replace("\x00", f" {_SEP} ")
+        pieces = textnorm.split_pieces(folded)
+        known = self.known[lang]
+        ids = np.fromiter(map(known.get, pieces, itertools.repeat(-1)), dtype=np.int32, count=len(pieces))
+        missing = np.flatnonzero(ids == -1)
+        for i in missing.tolist():  # pieces not seen before in this language
+            piece = pieces[i]
+            entry = known.get(piece)
+            if entry is None:
+                entry = known[piece] = self._piece_entry(piece, lang)
+            ids[i] = entry
+        groups = ids < -1
+        if not groups.any():
+            return ids
+        # A few pieces hold several words ("20kw"): expanded in place, in order.
+        sizes = np.ones(len(ids), dtype=np.int64)
+        sizes[groups] = [len(self.groups[-2 - g]) for g in ids[groups].tolist()]
+        out = np.repeat(ids, sizes)
+        ends = np.cumsum(sizes)
+        for pos, g in zip(np.flatnonzero(groups).tolist(), ids[groups].tolist(), strict=True):
+            members = self.groups[-2 - g]
+            out[ends[pos] - len(members) : ends[pos]] = members
+        return out
+
+    def _piece_entry(self, piece: str, lang: str) -> int:
+        """A piece's entry, or -2 - g for a piece of several words (group g)."""
+        words = textnorm.piece_words(piece)
+        if len(words) == 1:
+            return self._word_entry(words[0], lang)
+        self.groups.append(tuple(self._word_entry(w, lang) for w in words))
+        return -1 - len(self.groups)
+
+    def _word_entry(self, word: str, lang: str) -> int:
+        entry = self.by_word[lang].get(word)
+        if entry is None:
+            entry = self.by_word[lang][word] = self._new_entry(word, lang)
+        return entry
+
+    def analyse(self, practices: Sequence[_Texts], offset: int) -> _Partial:
+        """A partial index of these practices (numbered from `offset`): its terms sorted, how many practices each
+        has, and those practices and their weights (before rarity), term after term."""
+        parts = [
+            self._chunk(practices[lo : lo + BUILD_CHUNK], offset + lo) for lo in range(0, len(practices), BUILD_CHUNK)
+        ]
+        # Number the terms in sorted order, so partial indexes from several processes merge without re-sorting.
+        used = np.zeros(len(self.terms), dtype=bool)
+        for terms, _, _ in parts:
+            used[terms] = True
+        used = np.flatnonzero(used)
+        names = [self.terms[i] for i in used]
+        order = sorted(range(len(names)), key=names.__getitem__)
+        rank = np.zeros(len(self.terms), dtype=np.int64)
+        rank[used[order]] = np.arange(len(order), dtype=np.int64)
+        counts, prac, widx = _scatter(
+            [(rank[t], n, p, w) for terms, p, w in parts for t, n in [_runs(terms)]], len(names)
+        )
+        return [names[i] for i in order], counts, prac, _WEIGHTS[widx]
+
+    def _chunk(self, practices: Sequence[_Texts], offset: int) -> tuple[np.ndarray, ...]:
+        """(term, practice, weight index) of these practices, one per distinct (term, practice), with its best
+        weight; a term's practices are next to each other."""
+        word_prac, word_ent, word_field = [], [], []
+        pair_prac, pair_code = [], []
+        for lang in LANGS:
+            for code in range(len(_FIELDS)):
+                texts: list[str] = []
+                owner = array("q")
+                for i, plain in enumerate(practices):
+                    for t in plain:
+                        if t[0] == lang:
+                            values = t[2] if code == 1 else (t[1 if code == 0 else code + 1],)
+                            texts.extend(values)
+                            owner.extend([i] * len(values))
+                            break
+                if not texts:
+                    continue
+                ents = self.entries(texts, lang)
+                stem_term = np.array(self.stem_term, dtype=np.int64)
+                sep = ents == 0
+                prac = np.frombuffer(owner, np.int64)[np.cumsum(sep)]
+                meaningful = stem_term[ents] >= 0
+                word_prac.append(prac[meaningful])
+                word_ent.append(ents[meaningful])
+                word_field.append(np.full(int(meaningful.sum()), _FIELD_RANK[code], dtype=np.int64))
+                if code < 2:
+                    # two meaningful words in a row in a title or keyword ("compressed air"), stopwords skipped
+                    keep = meaningful | sep
+                    e, pr = ents[keep], prac[keep]
+                    both = (e[:-1] != 0) & (e[1:] != 0)
+                    pair_prac.append(pr[:-1][both])
+                    pair_code.append((stem_term[e[:-1][both]] << 32) | stem_term[e[1:][both]])
+        if not word_prac:
+            return np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros(0, np.int8)
+        # Distinct (practice, entry), each with the best field it occurs in: sorted packed codes, last of each run.
+        prac_bits = max(1, (len(practices) - 1).bit_length())
+        bits = (prac_bits, len(self.stem_term).bit_length(), 3)
+        packed = np.concatenate(word_prac), np.concatenate(word_ent), np.concatenate(word_field)
+        ent_prac, ent, field = _unpack(_last_of_runs(np.sort(_pack(packed, bits)), 3), bits)
+        field = _RANKED_FIELDS[field]
+        # Each (practice, entry) stands for the entry's terms (stem, word as written, transliteration).
+        counts = np.array(self.count, dtype=np.int64)[ent]
+        starts = np.array(self.start, dtype=np.int64)[ent]
+        pos = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+        terms = np.array(self.flat_terms, dtype=np.int64)[pos]
+        prac = np.repeat(ent_prac, counts)
+        widx = _WIDX[np.repeat(field, counts), np.array(self.flat_kind, dtype=np.int64)[pos]]
+        # Bigrams become terms of their own ("stem1 stem2"), each made once.
+        if pair_code:
+            pairs = np.concatenate(pair_code)
+            codes = np.unique(pairs)
+            code_term = np.array(
+                [self.term(f"{self.terms[c >> 32]} {self.terms[c & 0xFFFFFFFF]}") for c in codes.tolist()],
+                dtype=np.int64,
+            )
+            terms = np.concatenate((terms, code_term[np.searchsorted(codes, pairs)]))
+            prac = np.concatenate((prac, np.concatenate(pair_prac)))
+            widx = np.concatenate((widx, np.full(len(pairs), _BIGRAM_WIDX, dtype=np.int64)))
+        bits = (len(self.terms).bit_length(), prac_bits, 4)
+        terms, prac, widx = _unpack(_last_of_runs(np.sort(_pack((terms, prac, widx), bits)), 4), bits)
+        return terms, (prac + offset).astype(np.int32), widx.astype(np.int8)
+
+
+def _analyse(practices: Sequence[_Texts], offset: int) -> _Partial:
+    """One process's share of the build (a module-level function, so a worker process can run it)."""
+    return _Analyser().analyse(practices, offset)
+
+
+def _processes(n_practices: int) -> int:
+    """How many processes (this one included) build an index of this size."""
+    if n_practices < PARALLEL_MIN:
+        return 1
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, MAX_PROCESSES, n_practices // BUILD_CHUNK))
+
+
+def _worker_main() -> None:
+    """A build worker process: reads (practices, offset) pickled on stdin, writes its partial index on stdout."""
+    import pickle
+    import sys
+
+    practices, offset = pickle.load(sys.stdin.buffer)
+    pickle.dump(_analyse(practices, offset), sys.stdout.buffer, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+class _Worker:
+    """A share of the library analysed in a fresh Python process. It is a plain subprocess (not multiprocessing),
+    so it never re-runs the caller's main module and is safe to start from the bot, which already runs threads.
+    The job and the result go through temporary files: no thread of this process has to feed a pipe meanwhile."""
+
+    def __init__(self, practices: Sequence[_Texts], offset: int):
+        import pickle
+        import subprocess
+        import sys
+        import tempfile
+
+        self.practices, self.offset = practices, offset
+        self._files = contextlib.ExitStack()
+        job = self._files.enter_context(tempfile.TemporaryFile())  # noqa: SIM115 (closed with self._files)
+        self._result = self._files.enter_context(tempfile.TemporaryFile())  # noqa: SIM115
+        try:
+            pickle.dump((practices, offset), job, protocol=pickle.HIGHEST_PROTOCOL)
+            job.seek(0)
+            env = dict(os.environ)
+            here = str(Path(__file__).resolve().parents[2])  # where `bot` is imported from
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, (here, env.get("PYTHONPATH"))))
+            self._process = subprocess.Popen(
+                [sys.executable, "-c", "from bot.services.matcher import _worker_main; _worker_main()"],
+                stdin=job,
+                stdout=self._result,
+                stderr=subprocess.PIPE,
+                env=env,
+            )
+        except BaseException:
+            self._files.close()
+            raise
+
+    def result(self) -> _Partial:
+        """Waits for the worker; raises if it failed."""
+        import pickle
+
+        with self._files:
+            try:
+                _, err = self._process.communicate(timeout=600)
+            finally:
+                if self._process.returncode is None:  # timed out or interrupted
+                    self._process.kill()
+                    self._process.wait()
+            if self._process.returncode != 0:
+                raise RuntimeError(err.decode(errors="replace").strip()[-300:] or self._process.returncode)
+            self._result.seek(0)
+            return pickle.load(self._result)
+
+
+def _partials(plain: list[_Texts]) -> list[_Partial]:
+    """The library analysed in shares: on a large library, this process takes one share while worker processes
+    take the others at the same time."""
+    processes = _processes(len(plain))
+    if processes == 1:
+        return [_analyse(plain, 0)]
+    # This process starts at once; a worker first spends a moment importing, so it gets a little less.
+    own = min(len(plain), (len(plain) + WORKER_START * (processes - 1)) // processes)
+    share = -(-(len(plain) - own) // (processes - 1))
+    workers = []
+    for lo in range(own, len(plain), share):
+        try:
+            workers.append(_Worker(plain[lo : lo + share], lo))
+        except OSError as exc:  # no processes allowed here: this process does it all
+            log.warning("matcher: cannot start a build worker (%s); building here", exc)
+            return [_analyse(plain, 0)]
+    partials = [_analyse(plain[:own], 0)]
+    for worker in workers:
+        try:
+            partials.append(worker.result())
+        except Exception as exc:  # a worker failed: its share is done here
+            log.warning("matcher: a build worker failed (%s); building its share here", exc)
+            partials.append(_analyse(worker.practices, worker.offset))
+    return partials
+
+
+def _runs(terms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Of a term per posting (a term's postings next to each other): each run's term and length."""
+    if not len(terms):
+        return terms, terms
+    first = np.flatnonzero(np.concatenate(([True], terms[1:] != terms[:-1])))
+    return terms[first], np.diff(np.append(first, len(terms)))
+
+
+def _scatter(groups: list[tuple[np.ndarray, ...]], n_terms: int) -> tuple[np.ndarray, ...]:
+    """Postings from several sources as one list, term after term, in linear time (no sort). Each source gives
+    (terms, how many postings each, practices, weights), its terms distinct. Returns (postings per term,
+    practices, weights); a term's postings keep the order of the sources."""
+    counts = np.zeros(n_terms, dtype=np.int64)
+    for terms, sizes, _, _ in groups:
+        counts[terms] += sizes
+    start = np.cumsum(counts) - counts
+    prac = np.empty(int(counts.sum()), dtype=np.int32)
+    wts = np.empty(len(prac), dtype=groups[0][3].dtype if groups else np.float32)
+    for terms, sizes, g_prac, g_wts in groups:
+        dest = np.repeat(start[terms] - (np.cumsum(sizes) - sizes), sizes) + np.arange(len(g_prac))
+        prac[dest], wts[dest] = g_prac, g_wts
+        start[terms] += sizes
+    return counts, prac, wts
+
+
+def _merge(partials: list[_Partial]) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+    """Partial indexes of disjoint practices as one: (terms sorted, practices per term, practices, weights)."""
+    if len(partials) == 1:
+        return partials[0]
+    names = sorted(set().union(*(p[0] for p in partials)))
+    ids = {name: i for i, name in enumerate(names)}
+    groups = [
+        (np.fromiter(map(ids.__getitem__, p_names), np.int64, len(p_names)), counts, p_prac, p_wts)
+        for p_names, counts, p_prac, p_wts in partials
+    ]
+    df, prac, wts = _scatter(groups, len(names))
+    return names, df, prac, wts
+
+
 class Matcher:
     """An index over a set of practices; build once, query many times (thread-safe for reading)."""
 
     def __init__(self, practices: Sequence[Practice]):
         self.practices = tuple(practices)
         self._areas = np.array([list(Area).index(p.area) for p in self.practices], dtype=np.int8)
-        vocab: dict[str, int] = {}
-
-        def kid(key: str) -> int:
-            i = vocab.get(key)
-            if i is None:
-                i = vocab[key] = len(vocab)
-            return i
-
-        # Every distinct (word, language) is analysed once: its stem and the keys it stands for, kept in flat
-        # arrays (entry e owns flat_keys[entry_start[e] : entry_start[e] + entry_count[e]]).
-        entries: dict[tuple[str, str], int] = {}
-        entry_stem: list[str | None] = []
-        entry_start, entry_count = array("q"), array("q")
-        flat_keys, flat_fac = array("i"), array("f")
-
-        def entry_of(word: str, lang: str) -> int:
-            e = entries.get((word, lang))
-            if e is not None:
-                return e
-            found: dict[int, float] = {}
-            stem_ = None
-            if len(word) >= 2 and not textnorm.is_stopword(word, lang):
-                cyr = bool(textnorm._CYR.search(word))
-                stem_ = textnorm.stem(word, lang if (lang != "ru" or cyr) else "en")
-                found[kid(stem_)] = 1.0
-                found[kid(word)] = max(found.get(kid(word), 0.0), RAW_FACTOR)
-                if lang == "ru" and cyr:
-                    t = kid(textnorm.transliterate(word))
-                    found[t] = max(found.get(t, 0.0), TRANSLIT_FACTOR)
-            e = entries[(word, lang)] = len(entry_stem)
-            entry_stem.append(stem_)
-            entry_start.append(len(flat_keys))
-            entry_count.append(len(found))
-            flat_keys.extend(found.keys())
-            flat_fac.extend(found.values())
-            return e
-
-        by_lang: dict[str, dict[str, int]] = {lang: {} for lang in LANGS}
-
-        def entries_for(words: list[str], lang: str) -> list[int]:
-            known = by_lang[lang]
-            found = [known.get(w, -1) for w in words]
-            if -1 in found:
-                found = [known[w] if w in known else entry_of(w, lang) for w in words]
-                for w, e in zip(words, found, strict=True):
-                    known[w] = e
-            return found
-
-        # Titles and keywords are short and repeat across practices ("compresor", "fuga de agua"): tokenised once.
-        short_chunks: dict[tuple[str, str], list[int]] = {}
-
-        def short_entries(chunk: str, lang: str) -> list[int]:
-            ents = short_chunks.get((chunk, lang))
-            if ents is None:
-                ents = entries_for(textnorm.words(chunk), lang)
-                if len(short_chunks) < 200_000:
-                    short_chunks[(chunk, lang)] = ents
-            return ents
-
-        def best_per_pair(major: np.ndarray, minor: np.ndarray, weights: np.ndarray, span: int):
-            """Distinct (major, minor) pairs sorted, each with its largest weight."""
-            code = major.astype(np.int64) * span + minor
-            order = np.argsort(code, kind="stable")
-            code, weights = code[order], weights[order]
-            starts = np.flatnonzero(np.concatenate(([True], code[1:] != code[:-1]))) if len(code) else order[:0]
-            best = np.maximum.reduceat(weights, starts) if len(code) else weights
-            return code[starts] // span, code[starts] % span, best
-
-        field_weights = np.array(
-            [FIELD_WEIGHTS[f] for f in ("title", "keywords", "do", "why", "safety")], dtype=np.float32
-        )
-        n_practices = max(len(self.practices), 1)
-        parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        # Practices are indexed in chunks, so the temporary arrays (and the peak memory) stay small.
-        for lo in range(0, len(self.practices), BUILD_CHUNK):
-            hi = min(lo + BUILD_CHUNK, len(self.practices))
-            col_e, col_f = array("i"), array("b")  # every word of these practices: its entry and field
-            per_practice = array("q")
-            big_k, big_p = array("i"), array("i")  # bigram keys
-            for idx in range(lo, hi):
-                before = len(col_e)
-                bigrams: set[str] = set()
-                for lang in LANGS:
-                    text = self.practices[idx].texts.get(lang)
-                    if text is None:
-                        continue
-                    fields = (
-                        (0, (text.title,)),
-                        (1, text.keywords),
-                        (2, (text.do,)),
-                        (3, (text.why,)),
-                        (4, (text.safety,)),
-                    )
-                    for code, chunks in fields:
-                        for chunk in chunks:
-                            if code < 2:
-                                ents = short_entries(chunk, lang)
-                                stems = [entry_stem[e] for e in ents if entry_stem[e] is not None]
-                                bigrams.update(_bigrams(stems))
-                            else:
-                                ents = entries_for(textnorm.words(chunk), lang)
-                            col_e.extend(ents)
-                            col_f.extend([code] * len(ents))
-                per_practice.append(len(col_e) - before)
-                big_k.extend(kid(b) for b in bigrams)
-                big_p.extend([idx] * len(bigrams))
-            prac_of_word = np.repeat(np.arange(lo, hi, dtype=np.int64), np.frombuffer(per_practice, np.int64))
-            ent_prac, ent, ent_w = best_per_pair(
-                prac_of_word,
-                np.frombuffer(col_e, np.int32),
-                field_weights[np.frombuffer(col_f, np.int8)],
-                max(len(entry_stem), 1),
-            )
-            # Expand each (practice, entry) into the entry's keys (stem, word as typed, transliteration).
-            # copies, not views: these arrays keep growing in the next chunk
-            counts = np.array(entry_count, dtype=np.int64)
-            starts = np.array(entry_start, dtype=np.int64)
-            keys_all = np.array(flat_keys, dtype=np.int32)
-            fac_all = np.array(flat_fac, dtype=np.float32)
-            reps = counts[ent]
-            pos = np.repeat(starts[ent] - np.cumsum(reps) + reps, reps) + np.arange(int(reps.sum()))
-            keys = np.concatenate((keys_all[pos], np.frombuffer(big_k, np.int32)))
-            prac = np.concatenate((np.repeat(ent_prac, reps), np.frombuffer(big_p, np.int32)))
-            wts = np.concatenate(
-                (np.repeat(ent_w, reps) * fac_all[pos], np.full(len(big_k), BIGRAM_WEIGHT, dtype=np.float32))
-            )
-            k, pr, w = best_per_pair(keys, prac, wts, n_practices)
-            parts.append((k.astype(np.int32), pr.astype(np.int32), w.astype(np.float32)))
-        if parts:
-            keys = np.concatenate([x[0] for x in parts])
-            prac = np.concatenate([x[1] for x in parts])
-            wts = np.concatenate([x[2] for x in parts])
-            order = np.argsort(keys, kind="stable")
-            keys, prac, wts = keys[order], prac[order], wts[order]
-        else:
-            keys, prac, wts = (np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0, np.float32))
-        df = np.bincount(keys, minlength=len(vocab))
+        names, df, prac, wts = _merge(_partials([_plain(p) for p in self.practices]))
         n = max(len(self.practices), 1)
         idf = np.log1p(n / np.maximum(df, 1)).astype(np.float32)
-        wts = wts * idf[keys]
-        indptr = np.zeros(len(vocab) + 1, dtype=np.int64)
+        indptr = np.zeros(len(names) + 1, dtype=np.int64)
         np.cumsum(df, out=indptr[1:])
-        used = {k: i for k, i in vocab.items() if df[i] > 0}
-        self._postings = Postings(used, indptr, prac.astype(np.int32), wts.astype(np.float32))
+        vocab = {name: i for i, name in enumerate(names)}
+        wts *= np.repeat(idf, df)
+        self._postings = Postings(vocab, indptr, prac, wts)
         self._idf_max = math.log(1.0 + n)
-        # Words (not bigrams) grouped by first letter, for typo look-ups in a small bucket.
-        buckets: dict[str, list[str]] = defaultdict(list)
-        for key in used:
-            if " " not in key and len(key) >= MIN_FUZZY_LEN - 1 and not key.isdigit():
-                buckets[key[0]].append(key)
-        self._buckets = dict(buckets)
-        self._known = frozenset(k for k in used if " " not in k)
+        # Words (not bigrams) grouped by first letter, for typo look-ups in a small bucket (the names are sorted,
+        # so a letter's words are next to each other).
+        fuzzy = [k for k in names if len(k) >= MIN_FUZZY_LEN - 1 and " " not in k and not k.isdigit()]
+        self._buckets = {letter: list(words) for letter, words in itertools.groupby(fuzzy, key=operator.itemgetter(0))}
         self._expand = lru_cache(maxsize=50_000)(self._expand_uncached)
         _release_build_memory()
 
@@ -265,10 +494,11 @@ class Matcher:
         """A word made of two known words run together ("fugadeaire" is not split; "airleak" is)."""
         if len(word) < 7:
             return None
+        vocab = self._postings.vocab
         best = None
         for i in range(3, len(word) - 2):
             left, right = word[:i], word[i:]
-            if left in self._known and right in self._known:
+            if left in vocab and right in vocab:  # words; bigrams have a space
                 score = min(len(left), len(right))
                 if best is None or score > best[0]:
                     best = (score, [left, right])

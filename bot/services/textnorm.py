@@ -22,8 +22,6 @@ _INVISIBLE = dict.fromkeys(
     [0x00AD, 0x034F, 0x061C, 0x180E, 0xFEFF, *range(0x200B, 0x2010), *range(0x202A, 0x202F), *range(0x2060, 0x2070)]
 )
 _INVISIBLE_RE = re.compile("[" + "".join(re.escape(chr(c)) for c in _INVISIBLE) + "]")
-_WORD = re.compile(r"[^\W_]+", re.UNICODE)
-_SPLIT_DIGITS = re.compile(r"\d+|[^\d]+")
 _CYR = re.compile(r"[а-я]")
 _LAT = re.compile(r"[a-z]")
 # Latin letters that look like Cyrillic ones, as they slip into Russian words typed on mixed keyboards.
@@ -99,9 +97,9 @@ def _strip_accents_latin(token: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-def fold(text: str) -> str:
-    """Case-folded, NFKC, invisible characters dropped, ё→е; Latin accents are removed per word in `words`."""
-    text = unicodedata.normalize("NFKC", text[:MAX_TEXT_CHARS])
+def fold(text: str, limit: int | None = MAX_TEXT_CHARS) -> str:
+    """Case-folded, NFKC, invisible characters dropped, ё→е; Latin accents are removed in `tokens`."""
+    text = unicodedata.normalize("NFKC", text[:limit] if limit else text)
     if _INVISIBLE_RE.search(text):
         text = _INVISIBLE_RE.sub("", text)
     return text.casefold().replace("ё", "е")
@@ -117,37 +115,78 @@ def _fix_script(token: str) -> str:
     return token
 
 
-_DIGIT = re.compile(r"\d")
+# Latin letters with accents (Latin-1 and Latin Extended) to their plain letters, for a whole text at once:
+# "línea" and "linea" must be the same word. Cyrillic letters (й) are outside these ranges and kept.
+_LATIN_PLAIN = {
+    c: "".join(ch for ch in unicodedata.normalize("NFD", chr(c)) if not unicodedata.combining(ch))
+    for c in (*range(0x00C0, 0x0250), *range(0x1E00, 0x1F00))
+    if unicodedata.normalize("NFD", chr(c)) != chr(c)
+}
+_LATIN_ACCENTED = re.compile("[" + "".join(chr(c) for c in sorted(_LATIN_PLAIN)) + "]")
+_COMBINING = re.compile("[\u0300-\u036f]")  # accents left over with no precomposed letter (NFKC keeps "й" whole)
+# A word is a run of letters or a run of digits ("20kw" -> "20", "kw"); underscores and symbols separate words.
+_TOKEN = re.compile(r"[^\W\d_]+|\d+")
+
+
+# ASCII punctuation and symbols become spaces, in the UTF-8 bytes of a text (fast for long texts).
+_ASCII_BREAKS = bytes.maketrans(
+    bytes(c for c in range(128) if not chr(c).isalnum()), b" " * sum(1 for c in range(128) if not chr(c).isalnum())
+)
+
+
+def split_pieces(folded: str) -> list[str]:
+    """A folded text cut at whitespace and ASCII punctuation; a piece may still hold other symbols or digits."""
+    if not folded.isascii() and _COMBINING.search(folded):
+        folded = _COMBINING.sub("", folded)
+    return folded.encode("utf-8", "surrogatepass").translate(_ASCII_BREAKS).decode("utf-8", "surrogatepass").split()
+
+
+def piece_words(piece: str) -> tuple[str, ...]:
+    """One piece as words: cut at what is not a letter or digit ("«ahorro»", "20kw"), Latin accents removed,
+    Latin look-alikes inside Cyrillic words fixed."""
+    parts = (piece,) if piece.isalpha() or piece.isdecimal() else tuple(_TOKEN.findall(piece))
+    if piece.isascii():
+        return parts
+    fixed = []
+    for part in parts:
+        if _LATIN_ACCENTED.search(part):
+            part = part.translate(_LATIN_PLAIN)
+        fixed.append(_fix_script(part))
+    return tuple(fixed)
+
+
+def tokens(folded: str) -> list[str]:
+    """The words of a folded text, all of them, in order: runs of letters or of digits."""
+    pieces = split_pieces(folded)
+    fixes = {}
+    for piece in set(pieces):
+        if piece.isascii() and (piece.isalpha() or piece.isdecimal()):
+            continue
+        fixed = piece_words(piece)
+        if fixed != (piece,):
+            fixes[piece] = fixed
+    if not fixes:
+        return pieces
+    return [word for piece in pieces for word in fixes.get(piece, (piece,))]
 
 
 def words(text: str) -> list[str]:
-    """Folded words: letters and digits only, letters split from digits ("20kw" -> "20", "kw")."""
+    """Folded words of what a worker typed: letters and digits only, letters split from digits ("20kw" -> "20",
+    "kw"), at most MAX_TOKENS of them."""
     if not text:
         return []
-    folded = fold(text)
-    raw_tokens = _WORD.findall(folded)
-    has_digits = _DIGIT.search(folded) is not None
-    has_cyr = _CYR.search(folded) is not None
-    mixed = has_cyr and _LAT.search(folded) is not None
-    # Fast paths, decided once per text: most texts are one script, and ASCII needs no accent stripping.
-    if not has_digits and not mixed and (has_cyr or folded.isascii()):
-        return raw_tokens[:MAX_TOKENS]
-    out: list[str] = []
-    for raw in raw_tokens:
-        token = _fix_script(raw) if mixed else raw
-        if not token.isascii() and not _CYR.search(token):
-            token = _strip_accents_latin(token)
-        out.extend(_SPLIT_DIGITS.findall(token) if has_digits and _DIGIT.search(token) else (token,))
-        if len(out) >= MAX_TOKENS:
-            break
-    return out[:MAX_TOKENS]
+    found = tokens(fold(text))
+    if len(found) > MAX_TOKENS:
+        del found[MAX_TOKENS:]
+    return found
 
 
 def transliterate(token: str) -> str:
     """Cyrillic to Latin (a rough, typing-oriented scheme), so "kompressor" typed in Latin finds "компрессор"."""
-    return "".join(_CYR_TO_LAT_TRANSLIT.get(c, c) for c in token)
+    return token.translate(_TRANSLIT_TABLE)
 
 
+_TRANSLIT_TABLE = str.maketrans(_CYR_TO_LAT_TRANSLIT)
 _STEMMERS = {"en": Stemmer.Stemmer("english"), "es": Stemmer.Stemmer("spanish"), "ru": Stemmer.Stemmer("russian")}
 
 

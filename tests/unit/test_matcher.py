@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+import sys
 import time
 
+import numpy as np
 import pytest
 
+from bot.services import matcher as matcher_module
 from bot.services import textnorm
-from bot.services.matcher import find_similar
+from bot.services.matcher import Matcher, find_similar
 
 
 def ids(matcher, text, lang, top=3, area=None):
@@ -20,6 +24,9 @@ def test_normalisation_folds_case_accents_yo_and_lookalikes():
     assert textnorm.words("кoмпрессор") == ["компрессор"]  # a Latin "o" inside a Russian word
     assert textnorm.words("20kw,fuga!!!💨aire") == ["20", "kw", "fuga", "aire"]
     assert textnorm.words("a\u200bb") == ["ab"]  # zero-width space removed, not a word break
+    assert textnorm.words("«Ahorro»—energía…") == ["ahorro", "energia"]  # typographic punctuation
+    assert textnorm.words("e\u0301xito ÉXITO") == ["exito", "exito"]  # a decomposed accent, capitals
+    assert textnorm.words("ЛАМПA_LED") == ["лампа", "led"]  # Latin "A" at the end of a Russian word
     assert textnorm.stem("течет", "ru") == textnorm.stem("текут", "ru")  # inflection of one verb
 
 
@@ -123,3 +130,59 @@ def test_quantities_as_workers_write_them(text, value, unit):
 @pytest.mark.parametrize("text", ["hola", "gracias", "buenos dias", "thanks!", "спасибо", "привет 🙂", "ok"])
 def test_greetings_and_thanks_find_no_practice(matcher, text):
     assert matcher.match(text, "es", 3) == []
+
+
+def _big_library(practices, n):
+    """`n` practices: the real ones again and again under new ids, each copy with a word of its own."""
+    out = []
+    for i in range(n):
+        p = practices[i % len(practices)]
+        texts = {
+            lang: dataclasses.replace(t, keywords=(*t.keywords, f"copy{i}word"), title=f"{t.title} {i}")
+            for lang, t in p.texts.items()
+        }
+        out.append(dataclasses.replace(p, id=f"{p.id}-{i}", texts=texts))
+    return out
+
+
+def _same_index(a: Matcher, b: Matcher) -> None:
+    assert a._postings.vocab == b._postings.vocab
+    assert np.array_equal(a._postings.indptr, b._postings.indptr)
+    for key in ("compresor", "утечк", "led", "fug air"):
+        ia, wa = a._postings[key]
+        ib, wb = b._postings[key]
+        assert dict(zip(ia.tolist(), wa.tolist(), strict=True)) == pytest.approx(
+            dict(zip(ib.tolist(), wb.tolist(), strict=True))
+        )
+    for text, lang in (("el compresor pierde aire", "es"), ("течёт кран", "ru"), ("lights on all night", "en")):
+        assert [m.practice.id for m in a.match(text, lang)] == [m.practice.id for m in b.match(text, lang)]
+
+
+@pytest.fixture(scope="module")
+def big(library):
+    practices = _big_library(library.practices, 2 * matcher_module.BUILD_CHUNK + 300)
+    here = pytest.MonkeyPatch()
+    here.setattr(matcher_module, "PARALLEL_MIN", 10**9)
+    try:
+        return practices, Matcher(practices)
+    finally:
+        here.undo()
+
+
+def test_a_large_library_is_built_in_worker_processes_with_the_same_result(big, monkeypatch):
+    practices, in_one_process = big
+    monkeypatch.setattr(matcher_module, "_processes", lambda n: 3)
+    started = []
+    real_worker = matcher_module._Worker
+    monkeypatch.setattr(matcher_module, "_Worker", lambda *a: started.append(a[1]) or real_worker(*a))
+    _same_index(Matcher(practices), in_one_process)
+    assert len(started) == 2  # two shares went to worker processes, this process did the third
+
+
+@pytest.mark.parametrize("python", ["/nonexistent/python", "/bin/false"])
+def test_a_failing_build_worker_leaves_the_share_to_this_process(big, monkeypatch, caplog, python):
+    practices, in_one_process = big
+    monkeypatch.setattr(matcher_module, "_processes", lambda n: 2)
+    monkeypatch.setattr(sys, "executable", python)
+    _same_index(Matcher(practices), in_one_process)
+    assert "building" in caplog.text
