@@ -116,7 +116,7 @@ _SEP = "QSEPQ"  # stands between two texts in a batch; cannot be a word of a fol
 PARALLEL_MIN = 2000  # from this many practices, worker processes share the build
 MAX_PROCESSES = 4
 WORKER_START = 400  # practices this process analyses while a worker process starts (imports take ~0.25 s)
-# A partial index: (terms sorted, practices per term, practices term after term, weights before rarity)
+# A partial index: (terms, practices per term, practices term after term, weights before rarity)
 _Partial = tuple[list[str], np.ndarray, np.ndarray, np.ndarray]
 
 
@@ -235,24 +235,22 @@ class _Analyser:
         return entry
 
     def analyse(self, practices: Sequence[_Texts], offset: int) -> _Partial:
-        """A partial index of these practices (numbered from `offset`): its terms sorted, how many practices each
-        has, and those practices and their weights (before rarity), term after term."""
+        """A partial index of these practices (numbered from `offset`): its terms, how many practices each has,
+        and those practices and their weights (before rarity), term after term."""
         parts = [
             self._chunk(practices[lo : lo + BUILD_CHUNK], offset + lo) for lo in range(0, len(practices), BUILD_CHUNK)
         ]
-        # Number the terms in sorted order, so partial indexes from several processes merge without re-sorting.
         used = np.zeros(len(self.terms), dtype=bool)
         for terms, _, _ in parts:
             used[terms] = True
         used = np.flatnonzero(used)
-        names = [self.terms[i] for i in used]
-        order = sorted(range(len(names)), key=names.__getitem__)
         rank = np.zeros(len(self.terms), dtype=np.int64)
-        rank[used[order]] = np.arange(len(order), dtype=np.int64)
+        rank[used] = np.arange(len(used), dtype=np.int64)
+        names = [self.terms[i] for i in used.tolist()]
         counts, prac, widx = _scatter(
             [(rank[t], n, p, w) for terms, p, w in parts for t, n in [_runs(terms)]], len(names)
         )
-        return [names[i] for i in order], counts, prac, _WEIGHTS[widx]
+        return names, counts, prac, _WEIGHTS[widx]
 
     def _chunk(self, practices: Sequence[_Texts], offset: int) -> tuple[np.ndarray, ...]:
         """(term, practice, weight index) of these practices, one per distinct (term, practice), with its best
@@ -301,7 +299,10 @@ class _Analyser:
         pos = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
         terms = np.array(self.flat_terms, dtype=np.int64)[pos]
         prac = np.repeat(ent_prac, counts)
-        widx = _WIDX[np.repeat(field, counts), np.array(self.flat_kind, dtype=np.int64)[pos]]
+        field, kind = np.repeat(field, counts), np.array(self.flat_kind, dtype=np.int64)[pos]
+        # transliterations only from titles and keywords (from the long texts they change no result, and cost)
+        keep = (kind != 2) | (field < 2)
+        terms, prac, widx = terms[keep], prac[keep], _WIDX[field[keep], kind[keep]]
         # Bigrams become terms of their own ("stem1 stem2"), each made once.
         if pair_code:
             pairs = np.concatenate(pair_code)
@@ -443,18 +444,18 @@ def _scatter(groups: list[tuple[np.ndarray, ...]], n_terms: int) -> tuple[np.nda
     return counts, prac, wts
 
 
-def _merge(partials: list[_Partial]) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
-    """Partial indexes of disjoint practices as one: (terms sorted, practices per term, practices, weights)."""
-    if len(partials) == 1:
-        return partials[0]
-    names = sorted(set().union(*(p[0] for p in partials)))
-    ids = {name: i for i, name in enumerate(names)}
-    groups = [
-        (np.fromiter(map(ids.__getitem__, p_names), np.int64, len(p_names)), counts, p_prac, p_wts)
-        for p_names, counts, p_prac, p_wts in partials
-    ]
-    df, prac, wts = _scatter(groups, len(names))
-    return names, df, prac, wts
+def _merge(partials: list[_Partial]) -> tuple[dict[str, int], np.ndarray, np.ndarray, np.ndarray]:
+    """Partial indexes of disjoint practices as one: (term -> its number; practices per term; practices;
+    weights)."""
+    ids = dict(zip(partials[0][0], itertools.count()))
+    groups = [(np.arange(len(ids)), *partials[0][1:])]
+    for names, counts, prac, wts in partials[1:]:
+        ids.update(zip(set(names).difference(ids), itertools.count(len(ids))))
+        groups.append((np.fromiter(map(ids.__getitem__, names), np.int64, len(names)), counts, prac, wts))
+    if len(groups) == 1:
+        return ids, partials[0][1], partials[0][2], partials[0][3]
+    df, prac, wts = _scatter(groups, len(ids))
+    return ids, df, prac, wts
 
 
 class Matcher:
@@ -463,18 +464,16 @@ class Matcher:
     def __init__(self, practices: Sequence[Practice]):
         self.practices = tuple(practices)
         self._areas = np.array([list(Area).index(p.area) for p in self.practices], dtype=np.int8)
-        names, df, prac, wts = _merge(_partials([_plain(p) for p in self.practices]))
+        vocab, df, prac, wts = _merge(_partials([_plain(p) for p in self.practices]))
         n = max(len(self.practices), 1)
         idf = np.log1p(n / np.maximum(df, 1)).astype(np.float32)
-        indptr = np.zeros(len(names) + 1, dtype=np.int64)
+        indptr = np.zeros(len(vocab) + 1, dtype=np.int64)
         np.cumsum(df, out=indptr[1:])
-        vocab = {name: i for i, name in enumerate(names)}
         wts *= np.repeat(idf, df)
         self._postings = Postings(vocab, indptr, prac, wts)
         self._idf_max = math.log(1.0 + n)
-        # Words (not bigrams) grouped by first letter, for typo look-ups in a small bucket (the names are sorted,
-        # so a letter's words are next to each other).
-        fuzzy = [k for k in names if len(k) >= MIN_FUZZY_LEN - 1 and " " not in k and not k.isdigit()]
+        # Words (not bigrams) grouped by first letter, for typo look-ups in a small bucket.
+        fuzzy = sorted(k for k in vocab if len(k) >= MIN_FUZZY_LEN - 1 and " " not in k and not k.isdigit())
         self._buckets = {letter: list(words) for letter, words in itertools.groupby(fuzzy, key=operator.itemgetter(0))}
         self._expand = lru_cache(maxsize=50_000)(self._expand_uncached)
         _release_build_memory()
