@@ -146,14 +146,14 @@ def _big_library(practices, n):
 
 
 def _same_index(a: Matcher, b: Matcher) -> None:
-    assert a._postings.vocab == b._postings.vocab
-    assert np.array_equal(a._postings.indptr, b._postings.indptr)
-    for key in ("compresor", "утечк", "led", "fug air"):
+    """The same terms, each with the same practices and weights (terms may be numbered differently)."""
+    assert a._postings.vocab.keys() == b._postings.vocab.keys()
+    for key in a._postings.vocab:
         ia, wa = a._postings[key]
         ib, wb = b._postings[key]
-        assert dict(zip(ia.tolist(), wa.tolist(), strict=True)) == pytest.approx(
-            dict(zip(ib.tolist(), wb.tolist(), strict=True))
-        )
+        oa, ob = np.argsort(ia), np.argsort(ib)
+        assert np.array_equal(ia[oa], ib[ob]), key
+        assert np.allclose(wa[oa], wb[ob]), key
     for text, lang in (("el compresor pierde aire", "es"), ("течёт кран", "ru"), ("lights on all night", "en")):
         assert [m.practice.id for m in a.match(text, lang)] == [m.practice.id for m in b.match(text, lang)]
 
