@@ -21,7 +21,11 @@ def build_dialogue(settings: Settings) -> Dialogue:
     """The dialogue over the configured database and the installed library (index built once, here)."""
     library = load()
     return Dialogue(
-        Database(settings.database_url), library, Matcher(library.practices), settings.bot_username, settings.admin_ids
+        Database(settings.database_url),
+        library,
+        Matcher(library.practices, library.area_words),
+        settings.bot_username,
+        settings.admin_ids,
     )
 
 

@@ -83,4 +83,4 @@ def library():
 
 @pytest.fixture(scope="session")
 def matcher(library):
-    return Matcher(library.practices)
+    return Matcher(library.practices, library.area_words)

@@ -61,10 +61,21 @@ class FileSchema(_Strict):
     practices: list[dict[str, Any]] = Field(min_length=1)
 
 
+Word = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=40, pattern=r"^[^\s]+$")]
+
+
+class AreaWordsSchema(_Strict):
+    en: list[Word] = Field(min_length=1)
+    es: list[Word] = Field(min_length=1)
+    ru: list[Word] = Field(min_length=1)
+
+
 class ManifestSchema(_Strict):
     schema_: int = Field(alias="schema")
     version: Text
     description: str = ""
+    # words that name an area as a whole ("agua", "электричество"): a worker's vague complaint still finds its area
+    areas: dict[Area, AreaWordsSchema] = Field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +105,7 @@ class Library:
 
     version: str
     practices: tuple[Practice, ...]
+    area_words: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)  # area -> lang -> words
     by_id: dict[str, Practice] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -213,6 +225,7 @@ def validate(root: Path | None = None) -> tuple[Library | None, list[Problem]]:
     root = Path(root) if root else default_root()
     problems: list[Problem] = []
     version = "unversioned"
+    area_words: dict[str, dict[str, tuple[str, ...]]] = {}
     manifest_path = root / "library.yaml"
     if not manifest_path.is_file():
         problems.append(Problem("library.yaml", "", "manifest missing (needs `schema` and `version`)"))
@@ -222,6 +235,10 @@ def validate(root: Path | None = None) -> tuple[Library | None, list[Problem]]:
             try:
                 manifest = ManifestSchema.model_validate(raw)
                 version = manifest.version
+                area_words = {
+                    area.value: {lang: tuple(getattr(words, lang)) for lang in LANGS}
+                    for area, words in manifest.areas.items()
+                }
                 if manifest.schema_ != SCHEMA_VERSION:
                     problems.append(
                         Problem(
@@ -276,7 +293,7 @@ def validate(root: Path | None = None) -> tuple[Library | None, list[Problem]]:
             practices.append(_to_practice(schema, rel))
     if problems:
         return None, problems
-    return Library(version=version, practices=tuple(practices)), []
+    return Library(version=version, practices=tuple(practices), area_words=area_words), []
 
 
 def load(root: Path | None = None) -> Library:

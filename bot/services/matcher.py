@@ -14,7 +14,8 @@ import math
 import operator
 import os
 from array import array
-from collections.abc import Iterable, Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -31,10 +32,13 @@ log = logging.getLogger(__name__)
 
 # How much a word found in each field says about a practice.
 FIELD_WEIGHTS = {"keywords": 1.0, "title": 0.9, "do": 0.35, "why": 0.2, "safety": 0.15}
+FIELD_SPREAD = 0.35  # share of a term's weight in each further field of a practice that it is also in
 BIGRAM_WEIGHT = 0.8  # two words in a row that also stand together in a keyword or title ("compressed air")
 RAW_FACTOR = 1.0  # a word as typed (unstemmed) matching a word as written in the library
 TRANSLIT_FACTOR = 0.8  # a Russian word typed in Latin letters
 AREA_BOOST = 1.3  # the worker already chose this area
+AREA_WORD_WEIGHT = 1.5  # the text names an area as a whole ("agua", "электричество"), added to its practices
+AREA_WORD_MIN_SIM = 0.8  # a misspelt area word still counts, a merely similar word does not
 MIN_FUZZY_LEN = 4
 BUILD_CHUNK = 1000  # practices indexed at a time (bounds the temporary memory of the build)
 
@@ -98,20 +102,15 @@ class Postings:
 # ((lang, title, keywords, do, why, safety), ...) for each language it has.
 _Texts = tuple[tuple[str, str, tuple[str, ...], str, str, str], ...]
 _FIELDS = ("title", "keywords", "do", "why", "safety")
-# Weights are packed into sorted integer codes as a 4-bit index into the few weights there are, in increasing
-# order, so the best weight of a (term, practice) is the last code of its run.
+# A posting comes from a field and a kind of term (stem, word as written, transliteration), or is a bigram: 16
+# combinations, packed into sorted integer codes as 4 bits. Each has its weight and its slot (the field; bigrams
+# their own) for adding up evidence from several fields.
 _FACTORS = (1.0, RAW_FACTOR, TRANSLIT_FACTOR)  # a term as the stem, the word as written, its transliteration
-_WEIGHTS = np.array(
-    sorted({np.float32(FIELD_WEIGHTS[f] * k) for f in _FIELDS for k in _FACTORS} | {np.float32(BIGRAM_WEIGHT)}),
-    dtype=np.float32,
-)
-assert len(_WEIGHTS) <= 16
-_WIDX = np.array(
-    [[int(np.searchsorted(_WEIGHTS, np.float32(FIELD_WEIGHTS[f] * k))) for k in _FACTORS] for f in _FIELDS]
-)
-_BIGRAM_WIDX = int(np.searchsorted(_WEIGHTS, np.float32(BIGRAM_WEIGHT)))
-_RANKED_FIELDS = np.argsort([FIELD_WEIGHTS[f] for f in _FIELDS], kind="stable")  # rank -> field, weakest first
-_FIELD_RANK = np.argsort(_RANKED_FIELDS)  # field -> rank
+_COMBO_WEIGHT = np.array([FIELD_WEIGHTS[f] * k for f in _FIELDS for k in _FACTORS] + [BIGRAM_WEIGHT], dtype=np.float32)
+_COMBO_SLOT = np.array([i for i in range(len(_FIELDS)) for _ in _FACTORS] + [len(_FIELDS)], dtype=np.int64)
+_BIGRAM_COMBO = len(_COMBO_WEIGHT) - 1
+_N_SLOTS = len(_FIELDS) + 1
+assert len(_COMBO_WEIGHT) <= 16
 _SEP = "QSEPQ"  # stands between two texts in a batch; cannot be a word of a folded (lower-cased) text
 PARALLEL_MIN = 2000  # from this many practices, worker processes share the build
 MAX_PROCESSES = 4
@@ -229,6 +228,7 @@ class _Analyser:
         return -1 - len(self.groups)
 
     def _word_entry(self, word: str, lang: str) -> int:
+        word = textnorm.collapse_repeats(word)  # as in a query ("psssss" -> "pss")
         entry = self.by_word[lang].get(word)
         if entry is None:
             entry = self.by_word[lang][word] = self._new_entry(word, lang)
@@ -247,10 +247,10 @@ class _Analyser:
         rank = np.zeros(len(self.terms), dtype=np.int64)
         rank[used] = np.arange(len(used), dtype=np.int64)
         names = [self.terms[i] for i in used.tolist()]
-        counts, prac, widx = _scatter(
+        counts, prac, wts = _scatter(
             [(rank[t], n, p, w) for terms, p, w in parts for t, n in [_runs(terms)]], len(names)
         )
-        return names, counts, prac, _WEIGHTS[widx]
+        return names, counts, prac, wts
 
     def _chunk(self, practices: Sequence[_Texts], offset: int) -> tuple[np.ndarray, ...]:
         """(term, practice, weight index) of these practices, one per distinct (term, practice), with its best
@@ -277,7 +277,7 @@ class _Analyser:
                 meaningful = stem_term[ents] >= 0
                 word_prac.append(prac[meaningful])
                 word_ent.append(ents[meaningful])
-                word_field.append(np.full(int(meaningful.sum()), _FIELD_RANK[code], dtype=np.int64))
+                word_field.append(np.full(int(meaningful.sum()), code, dtype=np.int64))
                 if code < 2:
                     # two meaningful words in a row in a title or keyword ("compressed air"), stopwords skipped
                     keep = meaningful | sep
@@ -291,8 +291,7 @@ class _Analyser:
         prac_bits = max(1, (len(practices) - 1).bit_length())
         bits = (prac_bits, len(self.stem_term).bit_length(), 3)
         packed = np.concatenate(word_prac), np.concatenate(word_ent), np.concatenate(word_field)
-        ent_prac, ent, field = _unpack(_last_of_runs(np.sort(_pack(packed, bits)), 3), bits)
-        field = _RANKED_FIELDS[field]
+        ent_prac, ent, field = _unpack(_last_of_runs(np.sort(_pack(packed, bits)), 0), bits)
         # Each (practice, entry) stands for the entry's terms (stem, word as written, transliteration).
         counts = np.array(self.count, dtype=np.int64)[ent]
         starts = np.array(self.start, dtype=np.int64)[ent]
@@ -302,7 +301,7 @@ class _Analyser:
         field, kind = np.repeat(field, counts), np.array(self.flat_kind, dtype=np.int64)[pos]
         # transliterations only from titles and keywords (from the long texts they change no result, and cost)
         keep = (kind != 2) | (field < 2)
-        terms, prac, widx = terms[keep], prac[keep], _WIDX[field[keep], kind[keep]]
+        terms, prac, combo = terms[keep], prac[keep], field[keep] * len(_FACTORS) + kind[keep]
         # Bigrams become terms of their own ("stem1 stem2"), each made once.
         if pair_code:
             pairs = np.concatenate(pair_code)
@@ -313,10 +312,23 @@ class _Analyser:
             )
             terms = np.concatenate((terms, code_term[np.searchsorted(codes, pairs)]))
             prac = np.concatenate((prac, np.concatenate(pair_prac)))
-            widx = np.concatenate((widx, np.full(len(pairs), _BIGRAM_WIDX, dtype=np.int64)))
+            combo = np.concatenate((combo, np.full(len(pairs), _BIGRAM_COMBO, dtype=np.int64)))
+        # Distinct (term, practice, field, kind), sorted: then one weight per (term, practice): its best field,
+        # plus a little for each other field it is in (a word in the title, keywords and text of a practice
+        # says more about it than the same word in one of its keywords only).
         bits = (len(self.terms).bit_length(), prac_bits, 4)
-        terms, prac, widx = _unpack(_last_of_runs(np.sort(_pack((terms, prac, widx), bits)), 4), bits)
-        return terms, (prac + offset).astype(np.int32), widx.astype(np.int8)
+        packed = _last_of_runs(np.sort(_pack((terms, prac, combo), bits)), 0)
+        terms, prac, combo = _unpack(packed, bits)
+        run_start = np.concatenate(
+            ([True], (packed[1:] >> packed.dtype.type(4)) != (packed[:-1] >> packed.dtype.type(4)))
+        )
+        run = np.cumsum(run_start) - 1
+        best = np.zeros((int(run[-1]) + 1 if len(run) else 0) * _N_SLOTS, dtype=np.float32)
+        np.maximum.at(best, run * _N_SLOTS + _COMBO_SLOT[combo], _COMBO_WEIGHT[combo])
+        best = best.reshape(-1, _N_SLOTS)
+        top = best.max(axis=1)
+        wts = top + FIELD_SPREAD * (best.sum(axis=1) - top)
+        return terms[run_start], (prac[run_start] + offset).astype(np.int32), wts.astype(np.float32)
 
 
 def _analyse(practices: Sequence[_Texts], offset: int) -> _Partial:
@@ -461,9 +473,22 @@ def _merge(partials: list[_Partial]) -> tuple[dict[str, int], np.ndarray, np.nda
 class Matcher:
     """An index over a set of practices; build once, query many times (thread-safe for reading)."""
 
-    def __init__(self, practices: Sequence[Practice]):
+    def __init__(
+        self, practices: Sequence[Practice], area_words: Mapping[str, Mapping[str, Sequence[str]]] | None = None
+    ):
+        """`area_words`: area -> language -> words that name the area as a whole (library.yaml's `areas`)."""
         self.practices = tuple(practices)
         self._areas = np.array([list(Area).index(p.area) for p in self.practices], dtype=np.int8)
+        # a word naming an area, as a stem and as written -> the areas it names
+        self._area_terms: dict[str, set[int]] = defaultdict(set)
+        for area, by_lang in (area_words or {}).items():
+            for lang, words in by_lang.items():
+                for word in words:
+                    for w in textnorm.words(word):
+                        stem_lang = lang if (lang != "ru" or textnorm._CYR.search(w)) else "en"
+                        for key in (w, textnorm.stem(w, stem_lang)):
+                            self._area_terms[key].add(list(Area).index(Area(area)))
+        self._area_terms = dict(self._area_terms)
         vocab, df, prac, wts = _merge(_partials([_plain(p) for p in self.practices]))
         n = max(len(self.practices), 1)
         idf = np.log1p(n / np.maximum(df, 1)).astype(np.float32)
@@ -524,11 +549,12 @@ class Matcher:
                     keys[cand] = sim
         return tuple(keys.items())
 
-    def _query_terms(self, text: str, lang: str) -> tuple[list[list[tuple[str, float]]], list[str]]:
-        """Per meaningful word of the query, its keys; and the query's bigram keys."""
+    def _query_terms(self, text: str, lang: str) -> tuple[list[list[tuple[str, float]]], list[str], set[int]]:
+        """Per meaningful word of the query, its keys; the query's bigram keys; the areas its words name."""
         per_word: list[list[tuple[str, float]]] = []
         stems: list[str] = []
         seen: set[str] = set()
+        areas: set[int] = set()
         for word in textnorm.words(text):
             if (len(word) < 2 and not word.isdigit()) or textnorm.is_stopword(word, lang):
                 continue
@@ -540,7 +566,10 @@ class Matcher:
             seen.add(word)
             if keys:
                 per_word.append(keys)
-        return per_word, [bg for bg in _bigrams(stems) if bg in self._postings]
+            for key, sim in keys:
+                if sim >= AREA_WORD_MIN_SIM:
+                    areas.update(self._area_terms.get(key, ()))
+        return per_word, [bg for bg in _bigrams(stems) if bg in self._postings], areas
 
     def scores(self, text: str, lang: str = "en", area: str | None = None) -> np.ndarray:
         """One score per practice (0 = nothing in common)."""
@@ -548,7 +577,7 @@ class Matcher:
         total = np.zeros(len(self.practices), dtype=np.float32)
         if not text or not self.practices:
             return total
-        per_word, bigrams = self._query_terms(text, lang)
+        per_word, bigrams, named_areas = self._query_terms(text, lang)
         for keys in per_word:
             if len(keys) == 1:
                 key, sim = keys[0]
@@ -563,6 +592,8 @@ class Matcher:
         for bg in dict.fromkeys(bigrams):
             idx, w = self._postings[bg]
             total[idx] += w
+        for area_pos in named_areas:  # "se gasta harta agua": the water practices come forward
+            total[self._areas == area_pos] += AREA_WORD_WEIGHT
         if area:
             try:
                 area_pos = list(Area).index(Area(area))
@@ -639,7 +670,8 @@ def find_similar(
 def _matcher_for(root: str | None) -> Matcher:
     from bot.services.library import load
 
-    return Matcher(load(Path(root) if root else None).practices)
+    library = load(Path(root) if root else None)
+    return Matcher(library.practices, library.area_words)
 
 
 def get_matcher(root: Path | None = None) -> Matcher:

@@ -39,7 +39,7 @@ STOPWORDS: dict[str, frozenset[str]] = {
             "a about all also an and any are as at be been being but by can could did do does down each every for "
             "from get got had has have he here how i if in into is it its just lot lots many may me might more "
             "most much must my no not of on one or our out over shall she should so some than that the their them "
-            "then there these they this those to too up us very was we were what when which while who why will "
+            "then there these they this those to too up us very was we were what when where which while who why will "
             "with would you your "
         ).split()
     ),
@@ -55,7 +55,8 @@ STOPWORDS: dict[str, frozenset[str]] = {
     "ru": frozenset(
         (
             "а без более бы был была были было быть в вам вас весь во вообще вот все всегда всего всех всё вы где "
-            "да даже для до его ее если есть еще ещё её же за здесь и из или им их к каждый как ко когда кто ли "
+            "да даже девать деть для до его ее если есть еще ещё её же за здесь и из или им их к каждый как ко "
+            "когда кто куда ли "
             "либо мне много может мы на над надо нас наш не него нее нет неё ни них но ну о об однако он она они "
             "оно от очень по под постоянно при просто с сильно со так также такой там те тем то того тоже той "
             "только том ты у уже хотя чего чей чем что чтобы чье чья эта эти это я "
@@ -170,14 +171,25 @@ def tokens(folded: str) -> list[str]:
     return [word for piece in pieces for word in fixes.get(piece, (piece,))]
 
 
+_REPEATS = re.compile(r"([^\W\d_])\1{2,}")  # a letter three or more times in a row
+
+
+def collapse_repeats(word: str) -> str:
+    """A letter repeated for effect kept twice: "psssss" and "psss" are one word, "fuuuga" is "fuuga"."""
+    return _REPEATS.sub(r"\1\1", word) if _REPEATS.search(word) else word
+
+
 def words(text: str) -> list[str]:
     """Folded words of what a worker typed: letters and digits only, letters split from digits ("20kw" -> "20",
-    "kw"), at most MAX_TOKENS of them."""
+    "kw"), letters repeated for effect cut to two ("pssss" -> "pss"), at most MAX_TOKENS of them."""
     if not text:
         return []
-    found = tokens(fold(text))
+    folded = fold(text)
+    found = tokens(folded)
     if len(found) > MAX_TOKENS:
         del found[MAX_TOKENS:]
+    if _REPEATS.search(folded):
+        found = [collapse_repeats(w) for w in found]
     return found
 
 
