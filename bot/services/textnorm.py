@@ -36,7 +36,7 @@ _CYR_TO_LAT_TRANSLIT = {
 STOPWORDS: dict[str, frozenset[str]] = {
     "en": frozenset(
         (
-            "a about all also an and any are as at be been being but by can could did do does down each every for "
+            "a about all also an and any are as at be been being but by can could did do does down each every for less "
             "from get got had has have he here how i if in into is it its just lot lots many may me might more "
             "most much must my no not of on one or our out over shall she should so some than that the their them "
             "then there these they this those to too up us very was we were what when where which while who why will "
@@ -47,7 +47,8 @@ STOPWORDS: dict[str, frozenset[str]] = {
         (
             "a al algo algun alguna algunos ante aqui asi cada como con contra cual cuando de del desde donde dos "
             "el ella ellos en entre era eran es esa ese eso esta estamos estan estas este esto estos fue ha hace "
-            "hacen hacer han hay la las le les lo los mas me mi mis mucho muy nada ni no nos nosotros o otra otro "
+            "hacen hacer han hay la las le les lo los mas me menos mi mis mucho muy nada ni no nos nosotros o otra "
+            "otro "
             "para pero poco por porque que quien se sea ser si siempre sin sobre son su sus tambien tan tanto te "
             "tenemos tiene tienen todo todos tu un una uno unos veces vez y ya yo "
         ).split()
@@ -56,7 +57,7 @@ STOPWORDS: dict[str, frozenset[str]] = {
         (
             "а без более бы был была были было быть в вам вас весь во вообще вот все всегда всего всех всё вы где "
             "да даже девать деть для до его ее если есть еще ещё её же за здесь и из или им их к каждый как ко "
-            "когда кто куда ли "
+            "когда кто куда ли больше меньше можно нельзя нужно "
             "либо мне много может мы на над надо нас наш не него нее нет неё ни них но ну о об однако он она они "
             "оно от очень по под постоянно при просто с сильно со так также такой там те тем то того тоже той "
             "только том ты у уже хотя чего чей чем что чтобы чье чья эта эти это я "
@@ -71,6 +72,7 @@ SMALL_TALK = frozenset(
         "mucha muchos muchas harto harta hartos hartas много многовато куча "
         # "в цеху" / "en la planta": where almost every worker is; says nothing about the problem
         "цех цеху цеха цехе цехах цехов цехе "
+        "factory factories fabrica fabricas фабрика фабрике фабрики завод заводе завода "
         "привет спасибо здравствуйте добрый доброе утро вечер пожалуйста хорошо ок ладно понятно пока благодарю"
     ).split()
 )

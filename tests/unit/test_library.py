@@ -192,3 +192,27 @@ def test_a_value_cut_by_a_yaml_comment_is_caught(tmp_path):
     (root / "practices" / "water.yaml").write_text(text, encoding="utf-8")
     msgs = messages(root)
     assert any("' #' starts a YAML comment" in m for m in msgs), msgs
+
+
+def test_area_words_load_and_a_phrase_or_unknown_area_is_refused(tmp_path):
+    root = write_library(tmp_path, [GOOD])
+    manifest = root / "library.yaml"
+    manifest.write_text(
+        "schema: 1\nversion: '2026.11.0'\nareas:\n  water: {en: [water], es: [agua], ru: [вода]}\n", encoding="utf-8"
+    )
+    assert load(root).area_words == {"water": {"en": ("water",), "es": ("agua",), "ru": ("вода",)}}
+    manifest.write_text(
+        "schema: 1\nversion: '2026.11.0'\nareas:\n  water: {en: [water bill], es: [agua], ru: [вода]}\n"
+        "  wind: {en: [wind], es: [viento], ru: [ветер]}\n",
+        encoding="utf-8",
+    )
+    msgs = messages(root)
+    assert any("library.yaml" in m and "areas.water.en" in m for m in msgs), msgs
+    assert any("library.yaml" in m and "wind" in m for m in msgs), msgs
+
+
+def test_the_real_library_names_every_area_in_every_language():
+    library = load()
+    assert set(library.area_words) == {a.value for a in Area}
+    for area, by_lang in library.area_words.items():
+        assert set(by_lang) == set(LANGS), area

@@ -186,3 +186,24 @@ def test_a_failing_build_worker_leaves_the_share_to_this_process(big, monkeypatc
     monkeypatch.setattr(sys, "executable", python)
     _same_index(Matcher(practices), in_one_process)
     assert "building" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "area"),
+    [
+        ("es", "se desperdicia mucha agua aca", "water"),
+        ("es", "contaminamos harto el aire", "emissions"),
+        ("ru", "много электричества уходит надо как то экономить", "energy"),
+        ("ru", "можно ли как то меньше воды тратить на производстве", "water"),
+        ("en", "water is wasted everywhere here", "water"),
+        ("en", "the factory is not safe", "safety"),
+    ],
+)
+def test_a_vague_complaint_naming_an_area_gets_mostly_that_area(matcher, lang, text, area):
+    found = [m.practice.area for m in matcher.match(text, lang)]
+    assert found.count(area) >= 2, found
+
+
+def test_letters_repeated_for_effect_still_match(matcher):
+    assert "compressed-air-leaks" in ids(matcher, "la manguera hace psssssss todo el dia", "es")
+    assert "compressed-air-leaks" in ids(matcher, "шланг пшшшшш весь день", "ru")
