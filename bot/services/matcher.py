@@ -98,9 +98,9 @@ class Postings:
 
 # --- building the index ---------------------------------------------------------------------------------------
 #
-# A practice is handed to the build as plain tuples, so it can be sent to another process:
-# ((lang, title, keywords, do, why, safety), ...) for each language it has.
-_Texts = tuple[tuple[str, str, tuple[str, ...], str, str, str], ...]
+# A practice is handed to the build as plain data, so it can be sent to another process:
+# {lang: (title, keywords, do, why, safety)} for each language it has.
+_Texts = dict[str, tuple[str, tuple[str, ...], str, str, str]]
 _FIELDS = ("title", "keywords", "do", "why", "safety")
 # A posting comes from a field and a kind of term (stem, word as written, transliteration), or is a bigram: 16
 # combinations, packed into sorted integer codes as 4 bits. Each has its weight and its slot (the field; bigrams
@@ -120,11 +120,11 @@ _Partial = tuple[list[str], np.ndarray, np.ndarray, np.ndarray]
 
 
 def _plain(practice: Practice) -> _Texts:
-    return tuple(
-        (lang, t.title, tuple(t.keywords), t.do, t.why, t.safety)
+    return {
+        lang: (t.title, tuple(t.keywords), t.do, t.why, t.safety)
         for lang in LANGS
         if (t := practice.texts.get(lang)) is not None
-    )
+    }
 
 
 def _pack(columns: Sequence[np.ndarray], bits: Sequence[int]) -> np.ndarray:
@@ -259,21 +259,19 @@ class _Analyser:
         pair_prac, pair_code = [], []
         for lang in LANGS:
             for code in range(len(_FIELDS)):
-                texts: list[str] = []
-                owner = array("q")
-                for i, plain in enumerate(practices):
-                    for t in plain:
-                        if t[0] == lang:
-                            values = t[2] if code == 1 else (t[1 if code == 0 else code + 1],)
-                            texts.extend(values)
-                            owner.extend([i] * len(values))
-                            break
+                rows = [(i, plain[lang][code]) for i, plain in enumerate(practices) if lang in plain]
+                if code == 1:  # several keywords per practice
+                    texts = list(itertools.chain.from_iterable(kws for _, kws in rows))
+                    owner = np.repeat([i for i, _ in rows], [len(kws) for _, kws in rows]).astype(np.int64)
+                else:
+                    texts = [text for _, text in rows]
+                    owner = np.array([i for i, _ in rows], dtype=np.int64)
                 if not texts:
                     continue
                 ents = self.entries(texts, lang)
                 stem_term = np.array(self.stem_term, dtype=np.int64)
                 sep = ents == 0
-                prac = np.frombuffer(owner, np.int64)[np.cumsum(sep)]
+                prac = owner[np.cumsum(sep)]
                 meaningful = stem_term[ents] >= 0
                 word_prac.append(prac[meaningful])
                 word_ent.append(ents[meaningful])
@@ -323,11 +321,12 @@ class _Analyser:
             ([True], (packed[1:] >> packed.dtype.type(4)) != (packed[:-1] >> packed.dtype.type(4)))
         )
         run = np.cumsum(run_start) - 1
-        best = np.zeros((int(run[-1]) + 1 if len(run) else 0) * _N_SLOTS, dtype=np.float32)
-        np.maximum.at(best, run * _N_SLOTS + _COMBO_SLOT[combo], _COMBO_WEIGHT[combo])
-        best = best.reshape(-1, _N_SLOTS)
-        top = best.max(axis=1)
-        wts = top + FIELD_SPREAD * (best.sum(axis=1) - top)
+        n_runs = int(run[-1]) + 1 if len(run) else 0
+        best = np.zeros(_N_SLOTS * n_runs, dtype=np.float32)  # slot after slot: reductions run along rows
+        np.maximum.at(best, _COMBO_SLOT[combo] * n_runs + run, _COMBO_WEIGHT[combo])
+        best = best.reshape(_N_SLOTS, n_runs)
+        top = best.max(axis=0)
+        wts = top + FIELD_SPREAD * (best.sum(axis=0) - top)
         return terms[run_start], (prac[run_start] + offset).astype(np.int32), wts.astype(np.float32)
 
 
