@@ -147,7 +147,8 @@ def _unpack(packed: np.ndarray, bits: Sequence[int]) -> list[np.ndarray]:
 
 
 def _last_of_runs(packed: np.ndarray, low_bits: int) -> np.ndarray:
-    """Of sorted codes, the last of each run that agrees above the `low_bits` (there, the best weight)."""
+    """Of sorted codes, the last of each run of codes equal above their lowest `low_bits` bits (with 0: the distinct
+    codes)."""
     if not len(packed):
         return packed
     key = packed >> packed.dtype.type(low_bits)
@@ -200,12 +201,11 @@ class _Analyser:
         known = self.known[lang]
         ids = np.fromiter(map(known.get, pieces, itertools.repeat(-1)), dtype=np.int32, count=len(pieces))
         missing = np.flatnonzero(ids == -1)
-        for i in missing.tolist():  # pieces not seen before in this language
-            piece = pieces[i]
-            entry = known.get(piece)
-            if entry is None:
-                entry = known[piece] = self._piece_entry(piece, lang)
-            ids[i] = entry
+        if len(missing):  # pieces not seen before in this language
+            new = [pieces[i] for i in missing.tolist()]
+            for piece in dict.fromkeys(new):
+                known[piece] = self._piece_entry(piece, lang)
+            ids[missing] = np.fromiter(map(known.__getitem__, new), dtype=np.int32, count=len(new))
         groups = ids < -1
         if not groups.any():
             return ids
