@@ -297,8 +297,9 @@ class _Analyser:
         terms = np.array(self.flat_terms, dtype=np.int64)[pos]
         prac = np.repeat(ent_prac, counts)
         field, kind = np.repeat(field, counts), np.array(self.flat_kind, dtype=np.int64)[pos]
-        # transliterations only from titles and keywords (from the long texts they change no result, and cost)
-        keep = (kind != 2) | (field < 2)
+        # Transliterations only from titles and keywords, words as written not from the why and safety texts: from
+        # there they changed no evaluation result, and cost time and memory.
+        keep = ((kind != 2) | (field < 2)) & ((kind == 0) | (field < 3))
         terms, prac, combo = terms[keep], prac[keep], field[keep] * len(_FACTORS) + kind[keep]
         # Bigrams become terms of their own ("stem1 stem2"), each made once.
         if pair_code:
