@@ -21,7 +21,8 @@ MAX_TOKENS = 120
 _INVISIBLE = dict.fromkeys(
     [0x00AD, 0x034F, 0x061C, 0x180E, 0xFEFF, *range(0x200B, 0x2010), *range(0x202A, 0x202F), *range(0x2060, 0x2070)]
 )
-_INVISIBLE_RE = re.compile("[" + "".join(re.escape(chr(c)) for c in _INVISIBLE) + "]")
+# ... and accents left over with no precomposed letter after NFKC (which keeps "й" whole): dropped in one pass.
+_DROP_RE = re.compile("[" + "".join(re.escape(chr(c)) for c in _INVISIBLE) + "\u0300-\u036f]")
 _CYR = re.compile(r"[а-я]")
 _LAT = re.compile(r"[a-z]")
 # Latin letters that look like Cyrillic ones, as they slip into Russian words typed on mixed keyboards.
@@ -101,10 +102,11 @@ def _strip_accents_latin(token: str) -> str:
 
 
 def fold(text: str, limit: int | None = MAX_TEXT_CHARS) -> str:
-    """Case-folded, NFKC, invisible characters dropped, ё→е; Latin accents are removed in `tokens`."""
+    """Case-folded, NFKC, invisible characters and stray combining accents dropped, ё→е; accented Latin letters
+    become plain in `tokens`."""
     text = unicodedata.normalize("NFKC", text[:limit] if limit else text)
-    if _INVISIBLE_RE.search(text):
-        text = _INVISIBLE_RE.sub("", text)
+    if not text.isascii() and _DROP_RE.search(text):
+        text = _DROP_RE.sub("", text)
     return text.casefold().replace("ё", "е")
 
 
@@ -126,7 +128,6 @@ _LATIN_PLAIN = {
     if unicodedata.normalize("NFD", chr(c)) != chr(c)
 }
 _LATIN_ACCENTED = re.compile("[" + "".join(chr(c) for c in sorted(_LATIN_PLAIN)) + "]")
-_COMBINING = re.compile("[\u0300-\u036f]")  # accents left over with no precomposed letter (NFKC keeps "й" whole)
 # A word is a run of letters or a run of digits ("20kw" -> "20", "kw"); underscores and symbols separate words.
 _TOKEN = re.compile(r"[^\W\d_]+|\d+")
 
@@ -139,8 +140,6 @@ _ASCII_BREAKS = bytes.maketrans(
 
 def split_pieces(folded: str) -> list[str]:
     """A folded text cut at whitespace and ASCII punctuation; a piece may still hold other symbols or digits."""
-    if not folded.isascii() and _COMBINING.search(folded):
-        folded = _COMBINING.sub("", folded)
     return folded.encode("utf-8", "surrogatepass").translate(_ASCII_BREAKS).decode("utf-8", "surrogatepass").split()
 
 
