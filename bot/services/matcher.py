@@ -13,6 +13,7 @@ import logging
 import math
 import operator
 import os
+import struct
 from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -28,6 +29,11 @@ from bot.domain.enums import LANGS, Area
 from bot.domain.practice import Practice
 from bot.services import textnorm
 
+try:
+    import fcntl  # file locks, for sharing the index build between processes (POSIX)
+except ImportError:  # pragma: no cover - Windows: the index is built in one process
+    fcntl = None
+
 log = logging.getLogger(__name__)
 
 # How much a word found in each field says about a practice.
@@ -40,7 +46,7 @@ AREA_BOOST = 1.3  # the worker already chose this area
 AREA_WORD_WEIGHT = 1.5  # the text names an area as a whole ("agua", "электричество"), added to its practices
 AREA_WORD_MIN_SIM = 0.8  # a misspelt area word still counts, a merely similar word does not
 MIN_FUZZY_LEN = 4
-BUILD_CHUNK = 1000  # practices indexed at a time (bounds the temporary memory of the build)
+BUILD_CHUNK = 500  # practices indexed at a time (bounds the temporary memory of the build)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +120,6 @@ assert len(_COMBO_WEIGHT) <= 16
 _SEP = "QSEPQ"  # stands between two texts in a batch; cannot be a word of a folded (lower-cased) text
 PARALLEL_MIN = 2000  # from this many practices, worker processes share the build
 MAX_PROCESSES = 4
-WORKER_START = 400  # practices this process analyses while a worker process starts (imports take ~0.25 s)
 # A partial index: (terms, practices per term, practices term after term, weights before rarity)
 _Partial = tuple[list[str], np.ndarray, np.ndarray, np.ndarray]
 
@@ -234,12 +239,10 @@ class _Analyser:
             entry = self.by_word[lang][word] = self._new_entry(word, lang)
         return entry
 
-    def analyse(self, practices: Sequence[_Texts], offset: int) -> _Partial:
-        """A partial index of these practices (numbered from `offset`): its terms, how many practices each has,
-        and those practices and their weights (before rarity), term after term."""
-        parts = [
-            self._chunk(practices[lo : lo + BUILD_CHUNK], offset + lo) for lo in range(0, len(practices), BUILD_CHUNK)
-        ]
+    def analyse(self, practices: Sequence[_Texts], chunks: Iterable[int]) -> _Partial:
+        """A partial index of these chunks of the practices (chunk i: practices i*BUILD_CHUNK onwards): its terms,
+        how many practices each has, and those practices and their weights (before rarity), term after term."""
+        parts = [self._chunk(practices[i * BUILD_CHUNK : (i + 1) * BUILD_CHUNK], i * BUILD_CHUNK) for i in chunks]
         used = np.zeros(len(self.terms), dtype=bool)
         for terms, _, _ in parts:
             used[terms] = True
@@ -331,14 +334,13 @@ class _Analyser:
         return terms[run_start], (prac[run_start] + offset).astype(np.int32), wts.astype(np.float32)
 
 
-def _analyse(practices: Sequence[_Texts], offset: int) -> _Partial:
-    """One process's share of the build (a module-level function, so a worker process can run it)."""
-    return _Analyser().analyse(practices, offset)
+def _n_chunks(practices: Sequence[_Texts]) -> int:
+    return -(-len(practices) // BUILD_CHUNK)
 
 
 def _processes(n_practices: int) -> int:
     """How many processes (this one included) build an index of this size."""
-    if n_practices < PARALLEL_MIN:
+    if n_practices < PARALLEL_MIN or fcntl is None:
         return 1
     try:
         cpus = len(os.sched_getaffinity(0))
@@ -347,32 +349,85 @@ def _processes(n_practices: int) -> int:
     return max(1, min(cpus, MAX_PROCESSES, n_practices // BUILD_CHUNK))
 
 
+class _Claims:
+    """The library's chunks, handed out to the processes that build the index as each becomes free: this process
+    takes them from the front, workers from the back, so a slow or late process simply takes fewer. A small file
+    holds the next chunk from each end; a lock on it makes each claim atomic."""
+
+    def __init__(self, path: str):
+        self._file = open(path, "r+b")  # noqa: SIM115 (closed in close())
+
+    @staticmethod
+    def create(n_chunks: int) -> str:
+        import tempfile
+
+        fd, path = tempfile.mkstemp(prefix="scorebot-index-")
+        os.write(fd, struct.pack("<ii", 0, n_chunks))
+        os.close(fd)
+        return path
+
+    def take(self, from_back: bool) -> int | None:
+        """The next chunk to analyse, or None when all are taken."""
+        fcntl.lockf(self._file, fcntl.LOCK_EX)
+        try:
+            self._file.seek(0)
+            front, back = struct.unpack("<ii", self._file.read(8))
+            if front >= back:
+                return None
+            if from_back:
+                back -= 1
+                chunk = back
+            else:
+                chunk, front = front, front + 1
+            self._file.seek(0)
+            self._file.write(struct.pack("<ii", front, back))
+            self._file.flush()
+            return chunk
+        finally:
+            fcntl.lockf(self._file, fcntl.LOCK_UN)
+
+    def taking(self, from_back: bool, taken: list[int]) -> Iterable[int]:
+        """Chunks one at a time, each claimed only when the previous one is done; each is noted in `taken`."""
+        while (chunk := self.take(from_back)) is not None:
+            taken.append(chunk)
+            yield chunk
+
+    def close(self) -> None:
+        self._file.close()
+
+
 def _worker_main() -> None:
-    """A build worker process: reads (practices, offset) pickled on stdin, writes its partial index on stdout."""
+    """A build worker process: reads (practices, claims file) pickled on stdin, analyses the chunks it can claim
+    and writes its partial index on stdout."""
     import pickle
     import sys
 
-    practices, offset = pickle.load(sys.stdin.buffer)
-    pickle.dump(_analyse(practices, offset), sys.stdout.buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    practices, claims_path = pickle.load(sys.stdin.buffer)
+    claims = _Claims(claims_path)
+    chunks: list[int] = []
+    try:
+        partial = _Analyser().analyse(practices, claims.taking(from_back=True, taken=chunks))
+    finally:
+        claims.close()
+    pickle.dump((chunks, partial), sys.stdout.buffer, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 class _Worker:
-    """A share of the library analysed in a fresh Python process. It is a plain subprocess (not multiprocessing),
+    """Part of the library analysed in a fresh Python process. It is a plain subprocess (not multiprocessing),
     so it never re-runs the caller's main module and is safe to start from the bot, which already runs threads.
     The job and the result go through temporary files: no thread of this process has to feed a pipe meanwhile."""
 
-    def __init__(self, practices: Sequence[_Texts], offset: int):
+    def __init__(self, practices: Sequence[_Texts], claims_path: str):
         import pickle
         import subprocess
         import sys
         import tempfile
 
-        self.practices, self.offset = practices, offset
         self._files = contextlib.ExitStack()
         job = self._files.enter_context(tempfile.TemporaryFile())  # noqa: SIM115 (closed with self._files)
         self._result = self._files.enter_context(tempfile.TemporaryFile())  # noqa: SIM115
         try:
-            pickle.dump((practices, offset), job, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((practices, claims_path), job, protocol=pickle.HIGHEST_PROTOCOL)
             job.seek(0)
             env = dict(os.environ)
             here = str(Path(__file__).resolve().parents[2])  # where `bot` is imported from
@@ -388,8 +443,8 @@ class _Worker:
             self._files.close()
             raise
 
-    def result(self) -> _Partial:
-        """Waits for the worker; raises if it failed."""
+    def result(self) -> tuple[list[int], _Partial]:
+        """Waits for the worker: the chunks it analysed and their partial index; raises if it failed."""
         import pickle
 
         with self._files:
@@ -406,29 +461,39 @@ class _Worker:
 
 
 def _partials(plain: list[_Texts]) -> list[_Partial]:
-    """The library analysed in shares: on a large library, this process takes one share while worker processes
-    take the others at the same time."""
+    """The library analysed in chunks; on a large library, worker processes take chunks at the same time as this
+    one."""
     processes = _processes(len(plain))
+    n_chunks = _n_chunks(plain)
     if processes == 1:
-        return [_analyse(plain, 0)]
-    # This process starts at once; a worker first spends a moment importing, so it gets a little less.
-    own = min(len(plain), (len(plain) + WORKER_START * (processes - 1)) // processes)
-    share = -(-(len(plain) - own) // (processes - 1))
-    workers = []
-    for lo in range(own, len(plain), share):
+        return [_Analyser().analyse(plain, range(n_chunks))]
+    path = _Claims.create(n_chunks)
+    claims = _Claims(path)
+    try:
+        workers = []
         try:
-            workers.append(_Worker(plain[lo : lo + share], lo))
-        except OSError as exc:  # no processes allowed here: this process does it all
+            for _ in range(processes - 1):
+                workers.append(_Worker(plain, path))
+        except OSError as exc:  # no processes allowed here: this process takes what is left
             log.warning("matcher: cannot start a build worker (%s); building here", exc)
-            return [_analyse(plain, 0)]
-    partials = [_analyse(plain[:own], 0)]
-    for worker in workers:
-        try:
-            partials.append(worker.result())
-        except Exception as exc:  # a worker failed: its share is done here
-            log.warning("matcher: a build worker failed (%s); building its share here", exc)
-            partials.append(_analyse(worker.practices, worker.offset))
-    return partials
+        mine: list[int] = []
+        partials = [_Analyser().analyse(plain, claims.taking(from_back=False, taken=mine))]
+        done = set(mine)
+        for worker in workers:
+            try:
+                chunks, partial = worker.result()
+            except Exception as exc:  # a worker failed: the chunks it took are built here
+                log.warning("matcher: a build worker failed (%s); building its chunks here", exc)
+                continue
+            partials.append(partial)
+            done.update(chunks)
+        rest = [i for i in range(n_chunks) if i not in done]
+        if rest:
+            partials.append(_Analyser().analyse(plain, rest))
+        return partials
+    finally:
+        claims.close()
+        os.unlink(path)
 
 
 def _runs(terms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import struct
 import sys
 import time
 
@@ -207,3 +208,42 @@ def test_a_vague_complaint_naming_an_area_gets_mostly_that_area(matcher, lang, t
 def test_letters_repeated_for_effect_still_match(matcher):
     assert "compressed-air-leaks" in ids(matcher, "la manguera hace psssssss todo el dia", "es")
     assert "compressed-air-leaks" in ids(matcher, "шланг пшшшшш весь день", "ru")
+
+
+def test_chunks_taken_by_a_worker_that_dies_are_built_here(big, monkeypatch, caplog, tmp_path):
+    practices, in_one_process = big
+    dying = tmp_path / "dying-python"
+    dying.write_text(
+        f"#!{sys.executable}\n"
+        "import pickle, sys\n"
+        "from bot.services.matcher import _Claims\n"
+        "practices, path = pickle.load(sys.stdin.buffer)\n"
+        "claims = _Claims(path)\n"
+        "claims.take(from_back=True), claims.take(from_back=True)  # takes two chunks, then dies\n"
+        "sys.exit(3)\n",
+        encoding="utf-8",
+    )
+    dying.chmod(0o755)
+    monkeypatch.setattr(matcher_module, "_processes", lambda n: 2)
+    monkeypatch.setattr(sys, "executable", str(dying))
+    real_take = matcher_module._Claims.take
+    analysed = []
+
+    def take_after_the_worker(self, from_back):  # this process waits until the worker has taken its two chunks
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            self._file.seek(0)
+            _, back = struct.unpack("<ii", self._file.read(8))
+            if back <= matcher_module._n_chunks(practices) - 2:
+                break
+            time.sleep(0.02)
+        return real_take(self, from_back)
+
+    real_analyse = matcher_module._Analyser.analyse
+    monkeypatch.setattr(matcher_module._Claims, "take", take_after_the_worker)
+    monkeypatch.setattr(
+        matcher_module._Analyser, "analyse", lambda self, p, chunks: analysed.append(1) or real_analyse(self, p, chunks)
+    )
+    _same_index(Matcher(practices), in_one_process)
+    assert "building its chunks here" in caplog.text
+    assert len(analysed) == 2  # this process's own chunks, then the two the worker took
