@@ -74,6 +74,16 @@ def synthetic(practices, n: int, seed: int = 7):
     return out
 
 
+def reference_loop() -> float:
+    """Seconds for a fixed pure-Python loop: how fast this machine is at the moment (it varies here from minute to
+    minute, and every figure with it)."""
+    t = time.perf_counter()
+    total = 0
+    for i in range(3_000_000):
+        total += i & 7
+    return time.perf_counter() - t
+
+
 def measure(size: int, build_only: bool = False) -> dict:
     """Runs in a subprocess: build the index for one library size and time the queries."""
     from rapidfuzz import fuzz, process
@@ -86,16 +96,17 @@ def measure(size: int, build_only: bool = False) -> dict:
     textnorm.stem("прогрев", "ru")  # load the Russian morphology before measuring memory
     practices = list(library.practices) if size == 0 else synthetic(library.practices, size)
     qs = queries()
+    reference = reference_loop()
     before = rss_mb()
     t0 = time.perf_counter()
-    matcher = Matcher(practices)
+    matcher = Matcher(practices, library.area_words)
     build_s = time.perf_counter() - t0
     mem = rss_mb() - before
     import resource
 
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3 - before  # kB on Linux
     if build_only:
-        return {"build_s": build_s, "mem_mb": mem, "peak_mb": peak}
+        return {"build_s": build_s, "mem_mb": mem, "peak_mb": peak, "reference_s": reference}
     rng = random.Random(1)
     sample = [qs[rng.randrange(len(qs))] for _ in range(QUERIES_PER_SIZE)]
     for lang, text in sample[:50]:  # warm-up
@@ -128,6 +139,7 @@ def measure(size: int, build_only: bool = False) -> dict:
         "base_median_ms": statistics.median(base_times),
         "base_p99_ms": base_times[int(len(base_times) * 0.99) - 1],
         "queries": len(times),
+        "reference_s": reference,
     }
 
 
@@ -141,17 +153,18 @@ def report(rows: list[dict]) -> str:
         f"over the titles in all three languages, the first {BASELINE_QUERIES} of the same queries, same run. Index build: median of {BUILD_RUNS} builds, "
         "each in a fresh process (range in brackets); from 2,000 practices a worker process builds part of the index beside this one. Memory: resident-set "
         "growth of the bot's process while the index is built, median of the same builds (the library itself and the Russian morphology are loaded before; "
-        "a worker's memory is its own and is returned when it ends).",
+        "a worker's memory is its own and is returned when it ends). Reference: a fixed pure-Python loop timed just before each "
+        "build (median): this machine's speed varies from minute to minute, and every figure with it.",
         "",
-        "| library | index build | index memory (after build / peak while building) | median | p99 | max | baseline median | baseline p99 | p99 ratio (ours / baseline) |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| library | index build | index memory (after build / peak while building) | median | p99 | max | baseline median | baseline p99 | p99 ratio (ours / baseline) | reference |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         name = f"real ({r['size']})" if r["real"] else f"synthetic {r['size']:,}"
         lines.append(
             f"| {name} | {r['build_s']:.2f} s ({r['build_min']:.2f}–{r['build_max']:.2f}) | {r['mem_mb']:.0f} / {r['peak_mb']:.0f} MB | {r['median_ms']:.2f} ms | {r['p99_ms']:.2f} ms "
             f"| {r['max_ms']:.2f} ms | {r['base_median_ms']:.2f} ms | {r['base_p99_ms']:.2f} ms "
-            f"| {r['p99_ms'] / r['base_p99_ms']:.2f} |"
+            f"| {r['p99_ms'] / r['base_p99_ms']:.2f} | {r['reference_s']:.2f} s |"
         )
     lines += [
         "",
@@ -178,7 +191,7 @@ def main() -> int:
     for size in SIZES:
         row = run("--one", str(size))
         builds = [row] + [run("--one", str(size), "--build-only") for _ in range(BUILD_RUNS - 1)]
-        for key in ("build_s", "mem_mb", "peak_mb"):
+        for key in ("build_s", "mem_mb", "peak_mb", "reference_s"):
             row[key] = statistics.median(b[key] for b in builds)
         row["build_min"], row["build_max"] = min(b["build_s"] for b in builds), max(b["build_s"] for b in builds)
         rows.append(row)

@@ -174,6 +174,8 @@ class _Analyser:
         self.stem_term = array("i", [-1, -1])  # entry -> the term of its stem (-1: none)
         self.start, self.count = array("q", [0, 0]), array("q", [0, 0])  # entry -> its slice of flat_terms
         self.flat_terms, self.flat_kind = array("i"), array("b")
+        # bigrams seen so far: their codes (sorted) and terms
+        self.bigram_codes, self.bigram_ids = np.zeros(0, np.int64), np.zeros(0, np.int64)
 
     def term(self, key: str) -> int:
         i = self.term_ids.get(key)
@@ -198,6 +200,22 @@ class _Analyser:
         self.flat_terms.extend(found.keys())
         self.flat_kind.extend(found.values())
         return len(self.stem_term) - 1
+
+    def _bigram_terms(self, codes: np.ndarray) -> np.ndarray:
+        """The terms of bigrams given as sorted codes (stem term << 32 | stem term); new ones are made here."""
+        pos = np.searchsorted(self.bigram_codes, codes)
+        known = pos < len(self.bigram_codes)
+        known[known] = self.bigram_codes[pos[known]] == codes[known]
+        out = np.empty(len(codes), dtype=np.int64)
+        out[known] = self.bigram_ids[pos[known]]
+        new = codes[~known]
+        out[~known] = [self.term(f"{self.terms[c >> 32]} {self.terms[c & 0xFFFFFFFF]}") for c in new.tolist()]
+        if len(new):
+            all_codes = np.concatenate((self.bigram_codes, new))
+            order = np.argsort(all_codes, kind="stable")
+            self.bigram_codes = all_codes[order]
+            self.bigram_ids = np.concatenate((self.bigram_ids, out[~known]))[order]
+        return out
 
     def entries(self, texts: list[str], lang: str) -> np.ndarray:
         """The entries of all words of `texts`, in order, with entry 0 between two texts."""
@@ -308,11 +326,7 @@ class _Analyser:
         if pair_code:
             pairs = np.concatenate(pair_code)
             codes = np.unique(pairs)
-            code_term = np.array(
-                [self.term(f"{self.terms[c >> 32]} {self.terms[c & 0xFFFFFFFF]}") for c in codes.tolist()],
-                dtype=np.int64,
-            )
-            terms = np.concatenate((terms, code_term[np.searchsorted(codes, pairs)]))
+            terms = np.concatenate((terms, self._bigram_terms(codes)[np.searchsorted(codes, pairs)]))
             prac = np.concatenate((prac, np.concatenate(pair_prac)))
             combo = np.concatenate((combo, np.full(len(pairs), _BIGRAM_COMBO, dtype=np.int64)))
         # Distinct (term, practice, field, kind), sorted: then one weight per (term, practice): its best field,
