@@ -481,8 +481,12 @@ def _partials(plain: list[_Texts]) -> list[_Partial]:
     n_chunks = _n_chunks(plain)
     if processes == 1:
         return [_Analyser().analyse(plain, range(n_chunks))]
-    path = _Claims.create(n_chunks)
-    claims = _Claims(path)
+    try:
+        path = _Claims.create(n_chunks)
+        claims = _Claims(path)
+    except OSError as exc:  # no temporary file here: this process does it all
+        log.warning("matcher: cannot share the index build (%s); building here", exc)
+        return [_Analyser().analyse(plain, range(n_chunks))]
     try:
         workers = []
         try:

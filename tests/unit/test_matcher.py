@@ -247,3 +247,15 @@ def test_chunks_taken_by_a_worker_that_dies_are_built_here(big, monkeypatch, cap
     _same_index(Matcher(practices), in_one_process)
     assert "building its chunks here" in caplog.text
     assert len(analysed) == 2  # this process's own chunks, then the two the worker took
+
+
+def test_no_temporary_files_means_one_process_builds_it_all(big, monkeypatch, caplog):
+    practices, in_one_process = big
+    monkeypatch.setattr(matcher_module, "_processes", lambda n: 2)
+
+    def no_tmp(n_chunks):
+        raise PermissionError("read-only /tmp")
+
+    monkeypatch.setattr(matcher_module._Claims, "create", staticmethod(no_tmp))
+    _same_index(Matcher(practices), in_one_process)
+    assert "cannot share the index build" in caplog.text
