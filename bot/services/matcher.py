@@ -46,6 +46,7 @@ AREA_BOOST = 1.3  # the worker already chose this area
 AREA_WORD_WEIGHT = 1.5  # the text names an area as a whole ("agua", "электричество"), added to its practices
 AREA_WORD_MIN_SIM = 0.8  # a misspelt area word still counts, a merely similar word does not
 MIN_FUZZY_LEN = 4
+_AREA_POS = {area: i for i, area in enumerate(Area)}  # area (or its value) -> its number in the index
 BUILD_CHUNK = 500  # practices indexed at a time (bounds the temporary memory of the build)
 
 
@@ -189,7 +190,7 @@ class _Analyser:
             return 1
         found: dict[int, int] = {}  # term -> kind (0 stem, 1 word as written, 2 transliteration)
         cyr = bool(textnorm._CYR.search(word))
-        stem_term = self.term(textnorm.stem(word, lang if (lang != "ru" or cyr) else "en"))
+        stem_term = self.term(textnorm.stem(word, lang))
         found[stem_term] = 0
         found.setdefault(self.term(word), 1)
         if lang == "ru" and cyr:
@@ -561,16 +562,15 @@ class Matcher:
     ):
         """`area_words`: area -> language -> words that name the area as a whole (library.yaml's `areas`)."""
         self.practices = tuple(practices)
-        self._areas = np.array([list(Area).index(p.area) for p in self.practices], dtype=np.int8)
+        self._areas = np.array([_AREA_POS[p.area] for p in self.practices], dtype=np.int8)
         # a word naming an area, as a stem and as written -> the areas it names
         self._area_terms: dict[str, set[int]] = defaultdict(set)
         for area, by_lang in (area_words or {}).items():
             for lang, words in by_lang.items():
                 for word in words:
                     for w in textnorm.words(word):
-                        stem_lang = lang if (lang != "ru" or textnorm._CYR.search(w)) else "en"
-                        for key in (w, textnorm.stem(w, stem_lang)):
-                            self._area_terms[key].add(list(Area).index(Area(area)))
+                        for key in (w, textnorm.stem(w, lang)):
+                            self._area_terms[key].add(_AREA_POS[area])
         self._area_terms = dict(self._area_terms)
         vocab, df, prac, wts = _merge(_partials([_plain(p) for p in self.practices]))
         n = max(len(self.practices), 1)
@@ -613,8 +613,7 @@ class Matcher:
 
     def _expand_uncached(self, word: str, lang: str) -> tuple[tuple[str, float], ...]:
         """The index keys one typed word stands for, each with a similarity in (0, 1]."""
-        word_lang = lang if (lang != "ru" or textnorm._CYR.search(word)) else "en"
-        stemmed = textnorm.stem(word, word_lang)
+        stemmed = textnorm.stem(word, lang)
         keys: dict[str, float] = {}
         for k in (stemmed, word):
             if k in self._postings:
@@ -623,9 +622,7 @@ class Matcher:
             return tuple(keys.items())
         parts = self._split(word)
         if parts:
-            return tuple(
-                (textnorm.stem(p, word_lang), 0.9) for p in parts if textnorm.stem(p, word_lang) in self._postings
-            )
+            return tuple((k, 0.9) for k in (textnorm.stem(p, lang) for p in parts) if k in self._postings)
         for k in dict.fromkeys((stemmed, word)):
             for cand, sim in self._fuzzy(k):
                 if sim > keys.get(cand, 0.0):
@@ -677,13 +674,8 @@ class Matcher:
             total[idx] += w
         for area_pos in named_areas:  # "se gasta harta agua": the water practices come forward
             total[self._areas == area_pos] += AREA_WORD_WEIGHT
-        if area:
-            try:
-                area_pos = list(Area).index(Area(area))
-            except ValueError:
-                area_pos = -1
-            if area_pos >= 0:
-                total[self._areas == area_pos] *= AREA_BOOST
+        if area in _AREA_POS:
+            total[self._areas == _AREA_POS[area]] *= AREA_BOOST
         return total
 
     def match(self, text: str, lang: str = "en", top: int = 3, area: str | None = None) -> list[Match]:

@@ -212,7 +212,8 @@ def _morph():
 
 @lru_cache(maxsize=200_000)
 def stem(token: str, lang: str) -> str:
-    """The comparable form of one folded word: Russian is lemmatised (pymorphy3) then stemmed; es/en stemmed."""
+    """The comparable form of one folded word: Russian is lemmatised (pymorphy3) then stemmed; es/en stemmed. A
+    Latin word in a Russian text ("led", "chiller") is stemmed as English: only "es" picks the Spanish stemmer."""
     if token.isdigit():
         return token
     if _CYR.search(token):
@@ -234,13 +235,5 @@ def is_stopword(token: str, lang: str) -> bool:
 
 
 def terms(text: str, lang: str) -> list[str]:
-    """The stems of the meaningful words of `text`, in order (Latin words in a Russian text stemmed as English)."""
-    result = []
-    for w in words(text):
-        if len(w) < 2 and not w.isdigit():
-            continue
-        if is_stopword(w, lang):
-            continue
-        word_lang = lang if (lang != "ru" or _CYR.search(w)) else "en"
-        result.append(stem(w, word_lang))
-    return result
+    """The stems of the meaningful words of `text`, in order."""
+    return [stem(w, lang) for w in words(text) if (len(w) >= 2 or w.isdigit()) and not is_stopword(w, lang)]
