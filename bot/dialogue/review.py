@@ -129,29 +129,21 @@ class ReviewMixin:
         return r
 
     def _lead_buttons(self, idea: Idea) -> list[list[Button]]:
-        rows: list[list[Button]] = []
         s = idea.status
-        decide = []
-        if lifecycle.lead_may(s, Status.IN_REVIEW):
-            decide.append(self._rbtn("🔍 " + _("Start review"), "st", idea.id, Status.IN_REVIEW.value, s))
-        if lifecycle.lead_may(s, Status.ACCEPTED):
-            decide.append(self._rbtn("✅ " + _("Accept"), "st", idea.id, Status.ACCEPTED.value, s))
-        if decide:
-            rows.append(decide)
-        second = []
-        if lifecycle.lead_may(s, Status.NEEDS_INFO):
-            second.append(self._rbtn("❓ " + _("Ask"), "ni", idea.id, s))
-        if lifecycle.lead_may(s, Status.REJECTED):
-            second.append(self._rbtn("✖ " + _("Reject"), "rj", idea.id, s))
-        if second:
-            rows.append(second)
-        third = []
-        if lifecycle.lead_may(s, Status.IN_PROGRESS):
-            third.append(self._rbtn("🛠 " + _("In progress"), "st", idea.id, Status.IN_PROGRESS.value, s))
-        if lifecycle.lead_may(s, Status.IMPLEMENTED):
-            third.append(self._rbtn("🏁 " + _("Implemented"), "st", idea.id, Status.IMPLEMENTED.value, s))
-        if third:
-            rows.append(third)
+        rows: list[list[Button]] = []
+        # the moves the lead may make from this status, two to a row; "st" moves carry the status they go to
+        for pair in (
+            ((Status.IN_REVIEW, "🔍 " + _("Start review"), "st"), (Status.ACCEPTED, "✅ " + _("Accept"), "st")),
+            ((Status.NEEDS_INFO, "❓ " + _("Ask"), "ni"), (Status.REJECTED, "✖ " + _("Reject"), "rj")),
+            ((Status.IN_PROGRESS, "🛠 " + _("In progress"), "st"), (Status.IMPLEMENTED, "🏁 " + _("Implemented"), "st")),
+        ):
+            row = [
+                self._rbtn(label, action, idea.id, *((to.value, s) if action == "st" else (s,)))
+                for to, label, action in pair
+                if lifecycle.lead_may(s, to)
+            ]
+            if row:
+                rows.append(row)
         rows.append([self._rbtn("💬 " + _("Comment"), "cm", idea.id), self._rbtn("👷 " + _("Assign"), "as", idea.id)])
         rows.append([self._rbtn("📋 " + _("Review"), "q", 0, "open", "")])
         return rows
