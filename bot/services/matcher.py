@@ -13,6 +13,7 @@ import logging
 import math
 import operator
 import os
+import signal
 import struct
 from array import array
 from collections import defaultdict
@@ -367,10 +368,12 @@ def _processes(n_practices: int) -> int:
 class _Claims:
     """The library's chunks, handed out to the processes that build the index as each becomes free: this process
     takes them from the front, workers from the back, so a slow or late process simply takes fewer. A small file
-    holds the next chunk from each end; a lock on it makes each claim atomic."""
+    holds the next chunk from each end; a lock on it makes each claim atomic. It is read and written at a fixed
+    place (pread, pwrite), so processes sharing its descriptor after a fork never disturb each other's offset."""
 
     def __init__(self, path: str):
-        self._file = open(path, "r+b")  # noqa: SIM115 (closed in close())
+        self.path = path
+        self._fd = os.open(path, os.O_RDWR)
 
     @staticmethod
     def create(n_chunks: int) -> str:
@@ -381,12 +384,15 @@ class _Claims:
         os.close(fd)
         return path
 
+    def ends(self) -> tuple[int, int]:
+        """The next chunk from the front and one past the next from the back (as they stand)."""
+        return struct.unpack("<ii", os.pread(self._fd, 8, 0))
+
     def take(self, from_back: bool) -> int | None:
         """The next chunk to analyse, or None when all are taken."""
-        fcntl.lockf(self._file, fcntl.LOCK_EX)
+        fcntl.lockf(self._fd, fcntl.LOCK_EX)
         try:
-            self._file.seek(0)
-            front, back = struct.unpack("<ii", self._file.read(8))
+            front, back = self.ends()
             if front >= back:
                 return None
             if from_back:
@@ -394,12 +400,10 @@ class _Claims:
                 chunk = back
             else:
                 chunk, front = front, front + 1
-            self._file.seek(0)
-            self._file.write(struct.pack("<ii", front, back))
-            self._file.flush()
+            os.pwrite(self._fd, struct.pack("<ii", front, back), 0)
             return chunk
         finally:
-            fcntl.lockf(self._file, fcntl.LOCK_UN)
+            fcntl.lockf(self._fd, fcntl.LOCK_UN)
 
     def taking(self, from_back: bool, taken: list[int]) -> Iterable[int]:
         """Chunks one at a time, each claimed only when the previous one is done; each is noted in `taken`."""
@@ -408,7 +412,7 @@ class _Claims:
             yield chunk
 
     def close(self) -> None:
-        self._file.close()
+        os.close(self._fd)
 
 
 def _worker_main() -> None:
@@ -432,7 +436,7 @@ class _Worker:
     so it never re-runs the caller's main module and is safe to start from the bot, which already runs threads.
     The job and the result go through temporary files: no thread of this process has to feed a pipe meanwhile."""
 
-    def __init__(self, practices: Sequence[_Texts], claims_path: str):
+    def __init__(self, practices: Sequence[_Texts], claims: _Claims):
         import pickle
         import subprocess
         import sys
@@ -442,7 +446,7 @@ class _Worker:
         job = self._files.enter_context(tempfile.TemporaryFile())  # noqa: SIM115 (closed with self._files)
         self._result = self._files.enter_context(tempfile.TemporaryFile())  # noqa: SIM115
         try:
-            pickle.dump((practices, claims_path), job, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((practices, claims.path), job, protocol=pickle.HIGHEST_PROTOCOL)
             job.seek(0)
             env = dict(os.environ)
             here = str(Path(__file__).resolve().parents[2])  # where `bot` is imported from
@@ -466,13 +470,85 @@ class _Worker:
             try:
                 _, err = self._process.communicate(timeout=600)
             finally:
-                if self._process.returncode is None:  # timed out or interrupted
-                    self._process.kill()
-                    self._process.wait()
+                self.stop()
             if self._process.returncode != 0:
                 raise RuntimeError(err.decode(errors="replace").strip()[-300:] or self._process.returncode)
             self._result.seek(0)
             return pickle.load(self._result)
+
+    def stop(self) -> None:
+        """Ends the worker if it still runs (the build was interrupted)."""
+        if self._process.poll() is None:
+            self._process.kill()
+            self._process.wait()
+        self._files.close()
+
+
+def _can_fork() -> bool:
+    """A worker may be a fork of this process only while this process runs a single thread: a lock that another
+    thread held at the fork would stay locked in the child for ever. (At the bot's start the index is built before
+    any thread starts.) A fork needs no new interpreter, imports or copy of the library."""
+    import sys
+    import threading
+
+    return sys.platform == "linux" and hasattr(os, "fork") and threading.active_count() == 1
+
+
+class _ForkedWorker:
+    """Part of the library analysed in a fork of this process; the result comes back through a temporary file."""
+
+    def __init__(self, practices: Sequence[_Texts], claims: _Claims):
+        import tempfile
+
+        self._result = tempfile.TemporaryFile()  # noqa: SIM115 (closed in result() or stop())
+        try:
+            self._pid = os.fork()
+        except BaseException:
+            self._result.close()
+            raise
+        if self._pid == 0:  # the child: never returns into the caller's code
+            self._run(practices, claims)
+
+    def _run(self, practices: Sequence[_Texts], claims: _Claims) -> None:
+        import pickle
+
+        code = 1
+        try:
+            chunks: list[int] = []
+            partial = _Analyser().analyse(practices, claims.taking(from_back=True, taken=chunks))
+            pickle.dump((chunks, partial), self._result, protocol=pickle.HIGHEST_PROTOCOL)
+            self._result.flush()
+            code = 0
+        except Exception:  # the parent sees the exit code and builds the chunks itself
+            import traceback
+
+            traceback.print_exc()
+        finally:
+            os._exit(code)  # no atexit handlers, no flushing of the parent's buffers
+
+    def result(self) -> tuple[list[int], _Partial]:
+        """Waits for the child: the chunks it analysed and their partial index; raises if it failed."""
+        import pickle
+
+        try:
+            _, status = os.waitpid(self._pid, 0)
+            self._pid = None
+            code = os.waitstatus_to_exitcode(status)
+            if code != 0:
+                raise RuntimeError(f"forked worker exited with {code}")
+            self._result.seek(0)
+            return pickle.load(self._result)
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        """Ends the child if it still runs (the build was interrupted)."""
+        if self._pid is not None:
+            with contextlib.suppress(OSError):
+                os.kill(self._pid, signal.SIGKILL)
+                os.waitpid(self._pid, 0)
+            self._pid = None
+        self._result.close()
 
 
 def _partials(plain: list[_Texts]) -> list[_Partial]:
@@ -483,27 +559,29 @@ def _partials(plain: list[_Texts]) -> list[_Partial]:
     if processes == 1:
         return [_Analyser().analyse(plain, range(n_chunks))]
     try:
-        path = _Claims.create(n_chunks)
-        claims = _Claims(path)
+        claims = _Claims(_Claims.create(n_chunks))
     except OSError as exc:  # no temporary file here: this process does it all
         log.warning("matcher: cannot share the index build (%s); building here", exc)
         return [_Analyser().analyse(plain, range(n_chunks))]
+    workers: list[_Worker | _ForkedWorker] = []
     try:
-        workers = []
+        kind = _ForkedWorker if _can_fork() else _Worker
         try:
             for _ in range(processes - 1):
-                workers.append(_Worker(plain, path))
+                workers.append(kind(plain, claims))
         except OSError as exc:  # no processes allowed here: this process takes what is left
             log.warning("matcher: cannot start a build worker (%s); building here", exc)
         mine: list[int] = []
         partials = [_Analyser().analyse(plain, claims.taking(from_back=False, taken=mine))]
         done = set(mine)
-        for worker in workers:
+        while workers:
             try:
-                chunks, partial = worker.result()
+                chunks, partial = workers[0].result()
             except Exception as exc:  # a worker failed: the chunks it took are built here
                 log.warning("matcher: a build worker failed (%s); building its chunks here", exc)
                 continue
+            finally:
+                workers.pop(0)
             partials.append(partial)
             done.update(chunks)
         rest = [i for i in range(n_chunks) if i not in done]
@@ -511,8 +589,10 @@ def _partials(plain: list[_Texts]) -> list[_Partial]:
             partials.append(_Analyser().analyse(plain, rest))
         return partials
     finally:
+        for worker in workers:  # only when the build was interrupted
+            worker.stop()
         claims.close()
-        os.unlink(path)
+        os.unlink(claims.path)
 
 
 def _runs(terms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

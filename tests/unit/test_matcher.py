@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-import struct
+import os
 import sys
+import threading
 import time
 
 import numpy as np
@@ -170,23 +171,53 @@ def big(library):
         here.undo()
 
 
-def test_a_large_library_is_built_in_worker_processes_with_the_same_result(big, monkeypatch):
+@pytest.mark.parametrize("forked", [True, False], ids=["forked", "fresh-python"])
+def test_a_large_library_is_built_in_worker_processes_with_the_same_result(big, monkeypatch, forked):
     practices, in_one_process = big
     monkeypatch.setattr(matcher_module, "_processes", lambda n: 3)
+    monkeypatch.setattr(matcher_module, "_can_fork", lambda: forked)
     started = []
-    real_worker = matcher_module._Worker
-    monkeypatch.setattr(matcher_module, "_Worker", lambda *a: started.append(a[1]) or real_worker(*a))
+    for kind in ("_Worker", "_ForkedWorker"):
+        real = getattr(matcher_module, kind)
+        monkeypatch.setattr(matcher_module, kind, lambda *a, real=real, kind=kind: started.append(kind) or real(*a))
     _same_index(Matcher(practices), in_one_process)
-    assert len(started) == 2  # two shares went to worker processes, this process did the third
+    # two shares went to worker processes, this process did the third
+    assert started == ["_ForkedWorker" if forked else "_Worker"] * 2
+
+
+def test_the_build_is_forked_only_from_a_process_running_one_thread(monkeypatch):
+    assert matcher_module._can_fork() == (sys.platform == "linux" and threading.active_count() == 1)
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert not matcher_module._can_fork()
+    finally:
+        stop.set()
+        thread.join()
 
 
 @pytest.mark.parametrize("python", ["/nonexistent/python", "/bin/false"])
 def test_a_failing_build_worker_leaves_the_share_to_this_process(big, monkeypatch, caplog, python):
     practices, in_one_process = big
     monkeypatch.setattr(matcher_module, "_processes", lambda n: 2)
+    monkeypatch.setattr(matcher_module, "_can_fork", lambda: False)
     monkeypatch.setattr(sys, "executable", python)
     _same_index(Matcher(practices), in_one_process)
     assert "building" in caplog.text
+
+
+def test_no_fork_allowed_leaves_the_share_to_this_process(big, monkeypatch, caplog):
+    practices, in_one_process = big
+    monkeypatch.setattr(matcher_module, "_processes", lambda n: 2)
+    monkeypatch.setattr(matcher_module, "_can_fork", lambda: True)
+
+    def no_fork():
+        raise BlockingIOError("fork: resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    _same_index(Matcher(practices), in_one_process)
+    assert "cannot start a build worker" in caplog.text
 
 
 @pytest.mark.parametrize(
@@ -210,6 +241,27 @@ def test_letters_repeated_for_effect_still_match(matcher):
     assert "compressed-air-leaks" in ids(matcher, "шланг пшшшшш весь день", "ru")
 
 
+def _wait_for_the_worker(practices, monkeypatch):
+    """This process claims its first chunk only once the worker has taken two (from the back)."""
+    real_take = matcher_module._Claims.take
+
+    def take_after_the_worker(self, from_back):
+        deadline = time.monotonic() + 20
+        while not from_back and time.monotonic() < deadline:
+            if self.ends()[1] <= matcher_module._n_chunks(practices) - 2:
+                break
+            time.sleep(0.02)
+        return real_take(self, from_back)
+
+    monkeypatch.setattr(matcher_module._Claims, "take", take_after_the_worker)
+    analysed = []
+    real_analyse = matcher_module._Analyser.analyse
+    monkeypatch.setattr(
+        matcher_module._Analyser, "analyse", lambda self, p, chunks: analysed.append(1) or real_analyse(self, p, chunks)
+    )
+    return analysed
+
+
 def test_chunks_taken_by_a_worker_that_dies_are_built_here(big, monkeypatch, caplog, tmp_path):
     practices, in_one_process = big
     dying = tmp_path / "dying-python"
@@ -225,28 +277,28 @@ def test_chunks_taken_by_a_worker_that_dies_are_built_here(big, monkeypatch, cap
     )
     dying.chmod(0o755)
     monkeypatch.setattr(matcher_module, "_processes", lambda n: 2)
+    monkeypatch.setattr(matcher_module, "_can_fork", lambda: False)
     monkeypatch.setattr(sys, "executable", str(dying))
-    real_take = matcher_module._Claims.take
-    analysed = []
-
-    def take_after_the_worker(self, from_back):  # this process waits until the worker has taken its two chunks
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            self._file.seek(0)
-            _, back = struct.unpack("<ii", self._file.read(8))
-            if back <= matcher_module._n_chunks(practices) - 2:
-                break
-            time.sleep(0.02)
-        return real_take(self, from_back)
-
-    real_analyse = matcher_module._Analyser.analyse
-    monkeypatch.setattr(matcher_module._Claims, "take", take_after_the_worker)
-    monkeypatch.setattr(
-        matcher_module._Analyser, "analyse", lambda self, p, chunks: analysed.append(1) or real_analyse(self, p, chunks)
-    )
+    analysed = _wait_for_the_worker(practices, monkeypatch)
     _same_index(Matcher(practices), in_one_process)
     assert "building its chunks here" in caplog.text
     assert len(analysed) == 2  # this process's own chunks, then the two the worker took
+
+
+def test_chunks_taken_by_a_forked_worker_that_dies_are_built_here(big, monkeypatch, caplog):
+    practices, in_one_process = big
+    monkeypatch.setattr(matcher_module, "_processes", lambda n: 2)
+    monkeypatch.setattr(matcher_module, "_can_fork", lambda: True)
+
+    def die_after_two_chunks(self, practices, claims):  # runs in the child
+        claims.take(from_back=True), claims.take(from_back=True)
+        os._exit(3)
+
+    monkeypatch.setattr(matcher_module._ForkedWorker, "_run", die_after_two_chunks)
+    analysed = _wait_for_the_worker(practices, monkeypatch)
+    _same_index(Matcher(practices), in_one_process)
+    assert "forked worker exited with 3" in caplog.text
+    assert len(analysed) == 2
 
 
 def test_no_temporary_files_means_one_process_builds_it_all(big, monkeypatch, caplog):
