@@ -175,6 +175,7 @@ class _Analyser:
         self.groups: list[tuple[int, ...]] = []  # the entries of pieces holding several words ("20kw")
         self.stem_term = array("i", [-1, -1])  # entry -> the term of its stem (-1: none)
         self.start, self.count = array("q", [0, 0]), array("q", [0, 0])  # entry -> its slice of flat_terms
+        self.lead = array("q", [0, 0])  # entry -> how many of its terms (the first) are not transliterations
         self.flat_terms, self.flat_kind = array("i"), array("b")
         # bigrams seen so far: their codes (sorted) and terms
         self.bigram_codes, self.bigram_ids = np.zeros(0, np.int64), np.zeros(0, np.int64)
@@ -199,6 +200,7 @@ class _Analyser:
         self.stem_term.append(stem_term)
         self.start.append(len(self.flat_terms))
         self.count.append(len(found))
+        self.lead.append(sum(1 for kind in found.values() if kind < 2))
         self.flat_terms.extend(found.keys())
         self.flat_kind.extend(found.values())
         return len(self.stem_term) - 1
@@ -313,17 +315,17 @@ class _Analyser:
         bits = (prac_bits, len(self.stem_term).bit_length(), 3)
         packed = np.concatenate(word_prac), np.concatenate(word_ent), np.concatenate(word_field)
         ent_prac, ent, field = _unpack(_last_of_runs(np.sort(_pack(packed, bits)), 0), bits)
-        # Each (practice, entry) stands for the entry's terms (stem, word as written, transliteration).
+        # Each (practice, entry) stands for the entry's terms: its stem, then the word as written, then its
+        # transliteration (each only where it differs). Transliterations only from titles and keywords, words as
+        # written not from the why and safety texts: from there they changed no evaluation result, and cost time
+        # and memory. So a row stands for all its entry's terms, the first `lead` of them, or the stem alone.
         counts = np.array(self.count, dtype=np.int64)[ent]
+        counts = np.where(field < 2, counts, np.where(field == 2, np.array(self.lead, dtype=np.int64)[ent], 1))
         starts = np.array(self.start, dtype=np.int64)[ent]
         pos = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
         terms = np.array(self.flat_terms, dtype=np.int64)[pos]
         prac = np.repeat(ent_prac, counts)
-        field, kind = np.repeat(field, counts), np.array(self.flat_kind, dtype=np.int64)[pos]
-        # Transliterations only from titles and keywords, words as written not from the why and safety texts: from
-        # there they changed no evaluation result, and cost time and memory.
-        keep = ((kind != 2) | (field < 2)) & ((kind == 0) | (field < 3))
-        terms, prac, combo = terms[keep], prac[keep], field[keep] * len(_FACTORS) + kind[keep]
+        combo = np.repeat(field * len(_FACTORS), counts) + np.array(self.flat_kind, dtype=np.int64)[pos]
         # Bigrams become terms of their own ("stem1 stem2"), each made once.
         if pair_code:
             pairs = np.concatenate(pair_code)
@@ -613,8 +615,10 @@ def _scatter(groups: list[tuple[np.ndarray, ...]], n_terms: int) -> tuple[np.nda
     start = np.cumsum(counts) - counts
     prac = np.empty(int(counts.sum()), dtype=np.int32)
     wts = np.empty(len(prac), dtype=groups[0][3].dtype if groups else np.float32)
+    index = np.int32 if len(prac) < 2**31 else np.int64  # 32-bit positions: half the memory traffic
     for terms, sizes, g_prac, g_wts in groups:
-        dest = np.repeat(start[terms] - (np.cumsum(sizes) - sizes), sizes) + np.arange(len(g_prac))
+        dest = np.repeat((start[terms] - (np.cumsum(sizes) - sizes)).astype(index), sizes)
+        dest += np.arange(len(g_prac), dtype=index)
         prac[dest], wts[dest] = g_prac, g_wts
         start[terms] += sizes
     return counts, prac, wts
