@@ -151,7 +151,7 @@ def report(rows: list[dict]) -> str:
         f"{platform.python_version()}; {rows[0]['queries']} queries per library (evaluation phrasings and hostile "
         "inputs, drawn at random), top 3, each with cold caches (no word of it seen before). Baseline: `rapidfuzz.process.extract(text, titles, scorer=WRatio, limit=3)` "
         f"over the titles in all three languages, the first {BASELINE_QUERIES} of the same queries, same run. Index build: median of {BUILD_RUNS} builds, "
-        "each in a fresh process (range in brackets); from 2,000 practices a worker process builds part of the index beside this one. Memory: resident-set "
+        "each in a fresh process (range in brackets); from 2,000 practices a worker process (a fork of this one) builds part of the index beside it. Memory: resident-set "
         "growth of the bot's process while the index is built, median of the same builds (the library itself and the Russian morphology are loaded before; "
         "a worker's memory is its own and is returned when it ends). Reference: a fixed pure-Python loop timed just before each "
         "build (median): this machine's speed varies from minute to minute, and every figure with it.",
