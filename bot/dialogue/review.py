@@ -150,10 +150,17 @@ class ReviewMixin:
 
     async def _notify_author(self, session, idea: Idea, build) -> list[Reply]:
         """A message to the submitter, built in the submitter's own language."""
-        with i18n.use(await self._lang_of(session, idea.author_id)):
-            reply = build()
-        reply.to_user = idea.author_id
-        return [reply]
+        return await self._notify(session, [idea.author_id], build)
+
+    async def _notify(self, session, user_ids, build) -> list[Reply]:
+        """A message to each of these users, built in each one's own language."""
+        out = []
+        for user_id in user_ids:
+            with i18n.use(await self._lang_of(session, user_id)):
+                reply = build()
+            reply.to_user = user_id
+            out.append(reply)
+        return out
 
     # --- the queue ------------------------------------------------------------------------------------------------
 
@@ -325,7 +332,20 @@ class ReviewMixin:
             if op == "ap" and len(args) == 2 and args[1].lstrip("-").isdigit():
                 idea, assignee = await review.assign(ctx.session, ctx.user.id, idea_id, int(args[1]))
                 name = assignee.first_name if assignee else "?"
-                return await self._card_for_lead(ctx, idea, _("Assigned to {name}.").format(name=name))
+                replies = await self._card_for_lead(ctx, idea, _("Assigned to {name}.").format(name=name))
+                if assignee is None or assignee.id == ctx.user.id:
+                    return replies
+
+                def build() -> Reply:
+                    body = Rich().line(
+                        _("The improvement team asks you to carry out idea No. {number}.").format(number=idea.number),
+                        "b",
+                    )
+                    body.add(_("Idea") + ": ").line(texts.short(idea.idea, 300))
+                    body.add(_("Ask the team lead if anything is unclear."))
+                    return Reply(body)
+
+                return replies + await self._notify(ctx.session, [assignee.id], build)
         except NotAllowed:
             return [self._refuse(ctx)]
         return [self._stale(ctx)]
@@ -394,7 +414,29 @@ class ReviewMixin:
             body.add(_("Idea") + ": ").add(texts.short(idea.idea, 200))
             return Reply(body, [[self._rbtn("📋 " + _("My ideas"), "mc", idea.id)]])
 
-        return replies + await self._notify_author(ctx.session, idea, build)
+        return (
+            replies
+            + await self._notify_author(ctx.session, idea, build)
+            + await self._notify_supporters(ctx.session, idea, Status(target))
+        )
+
+    async def _notify_supporters(self, session, idea: Idea, target: Status) -> list[Reply]:
+        """Colleagues who supported the idea (+1) hear of the team's decisions on it, not of its questions."""
+        messages = {
+            Status.ACCEPTED: N_("Idea No. {number}, which you support, was accepted by the improvement team."),
+            Status.IN_PROGRESS: N_("Idea No. {number}, which you support, is being put into practice."),
+            Status.IMPLEMENTED: N_("Idea No. {number}, which you support, has been implemented. Thank you!"),
+            Status.REJECTED: N_("Idea No. {number}, which you support, was not accepted this time."),
+        }
+        if target not in messages:
+            return []
+
+        def build() -> Reply:
+            body = Rich().line(_(messages[target]).format(number=idea.number), "b")
+            body.add(_("Idea") + ": ").add(texts.short(idea.idea, 200))
+            return Reply(body)
+
+        return await self._notify(session, await review.supporters(session, idea), build)
 
     async def _already_decided(self, ctx, idea: Idea) -> list[Reply]:
         """The card as it is now, with a toast: another lead (or the worker) changed it since it was shown."""

@@ -184,6 +184,20 @@ async def support(session: AsyncSession, user_id: int, idea_id: int) -> tuple[Id
     return idea, True
 
 
+async def supporters(session: AsyncSession, idea: Idea) -> list[int]:
+    """The users who support an idea and are still active members of its enterprise (not its author)."""
+    rows = await session.scalars(
+        select(Support.user_id)
+        .join(
+            Membership,
+            (Membership.user_id == Support.user_id) & (Membership.enterprise_id == idea.enterprise_id),
+        )
+        .where(Support.idea_id == idea.id, Membership.active.is_(True), Support.user_id != idea.author_id)
+        .order_by(Support.created_at, Support.user_id)
+    )
+    return list(rows)
+
+
 @dataclass(frozen=True, slots=True)
 class QueueFilter:
     status: str = "open"  # "open" (waiting for the team), "all", or one status

@@ -238,6 +238,44 @@ async def test_a_similar_open_idea_can_be_supported_instead(dialogue, database):
         assert len(list(await s.scalars(select(Idea)))) == 1  # no duplicate was filed
 
 
+async def test_supporters_hear_of_decisions_and_the_assignee_of_the_task_in_their_language(dialogue, database):
+    ent = await setup(dialogue, database, lang="es", name="Textil")
+    author, fan, gone = Chat(dialogue, 31, "es"), Chat(dialogue, 32, "es"), Chat(dialogue, 33, "ru")
+    lead = Chat(dialogue, 34, "en")
+    for c in (author, fan, gone):
+        await c.send(f"/start {ent.worker_invite.code}")
+    await lead.send(f"/start {ent.lead_invite.code}")
+    await submit(author, "La manguera del compresor pierde aire toda la noche", "Cambiar la manguera", area="energy")
+    idea = await idea_row(database)
+    for c in (fan, gone):
+        await c.press_data(f"0:r:sp.{idea.id}")
+    async with database.transaction() as s:  # one supporter has left the enterprise since
+        member = await s.scalar(select(Membership).where(Membership.user_id == 33))
+        member.active = False
+
+    await lead.press_data(f"0:r:ni.{idea.id}")
+    await lead.send("Which hose?")
+    assert to(lead.replies, 32) == []  # a question is between the team and the author
+    await author.send("La del fondo")
+    await lead.press_data(rbutton(to(author.replies, 34), "c"))  # the card as it is now
+    await lead.press_data(rbutton(lead.replies, f"st.{idea.id}.accepted"))
+    told = to(lead.replies, 32)
+    assert len(told) == 1 and "que usted apoya" in told[0].text.plain()
+    assert "Cambiar la manguera" in told[0].text.plain()
+    assert to(lead.replies, 33) == []  # no longer a member: not told
+
+    await lead.press_data(f"0:r:as.{idea.id}")
+    await lead.press_data(f"0:r:ap.{idea.id}.32")
+    told = to(lead.replies, 32)
+    assert len(told) == 1 and "le pide que lleve a cabo la idea" in told[0].text.plain()
+    assert "Cambiar la manguera" in told[0].text.plain()
+    assert (await idea_row(database)).assignee_id == 32
+    await lead.press_data(f"0:r:as.{idea.id}")
+    await lead.press_data(f"0:r:ap.{idea.id}.34")  # the lead takes it on: no message to themself
+    assert [r.to_user for r in lead.replies] == [None]  # only the card, in the lead's own chat
+    assert "Assigned to" in lead.text
+
+
 async def test_reminders_are_sent_once_even_with_two_processes(dialogue, database, library, matcher):
     ent = await setup(dialogue, database)
     worker, lead = Chat(dialogue, 18, "ru"), Chat(dialogue, 28, "es")
