@@ -694,7 +694,30 @@ class Dialogue(ReviewMixin):
                 ctx.draft["department_id"] = None  # nothing to choose from
         if ctx.draft.get("practices_done") is None and ctx.draft.get("problem"):
             ctx.draft.pop("_matches", None)  # the area weighs the suggestions: recompute them
+        if ctx.draft.get("editing") and ctx.draft.get("problem"):
+            return [self._recheck_practice(ctx)]
         return [self._advance(ctx)]
+
+    def _recheck_practice(self, ctx: Ctx) -> Reply:
+        """After the area or the problem was changed from the summary: the chosen practice stays if it still fits
+        the new words, else the worker chooses again among the new matches (then back to the summary)."""
+        chosen = ctx.draft.get("practice_id")
+        ctx.draft.pop("_matches", None)
+        if not chosen:
+            return self._advance(ctx)
+        matches = self._compute_matches(ctx)
+        if chosen in matches:
+            return self._advance(ctx)
+        practice = self.library.get(chosen)
+        title = practice.text(ctx.lang).title if practice else ""
+        if not matches:
+            ctx.draft["practice_id"] = None
+            note = _('"{title}" no longer fits what you describe, so I took it off your idea.')
+            return self._advance(ctx, note=note.format(title=title))
+        ctx.draft["_matches"], ctx.draft["_page"] = matches, 0
+        ctx.state.step = "practices"  # still editing: after the choice, back to the summary
+        note = _('"{title}" no longer fits what you describe. Choose another practice, or tap "My idea is different".')
+        return self._ask(ctx, note=note.format(title=title))
 
     async def _b_department(self, ctx: Ctx, arg: str) -> list[Reply]:
         if ctx.state.step != "department" or ctx.enterprise is None:
@@ -766,6 +789,9 @@ class Dialogue(ReviewMixin):
     async def _b_use_practice(self, ctx: Ctx, arg: str) -> list[Reply]:
         if ctx.state.step != "practices" or arg not in (ctx.draft.get("_matches") or []):
             return [self._stale(ctx)]
+        before = self.library.get(ctx.draft.get("practice_id") or "")
+        if before is not None and ctx.draft.get("idea") == before.text(ctx.lang).title:
+            ctx.draft["idea"] = self.library.get(arg).text(ctx.lang).title  # the idea was that practice, as it was
         ctx.draft["practice_id"] = arg
         ctx.draft["practices_done"] = True
         return [self._advance(ctx)]
@@ -969,7 +995,9 @@ class Dialogue(ReviewMixin):
                 return [self._ask(ctx, note=_("Please write a few more words."))]
             ctx.draft["problem"] = text
             ctx.draft.pop("_matches", None)
-            if ctx.enterprise is not None and not ctx.draft.get("editing"):
+            if ctx.draft.get("editing"):
+                return [self._recheck_practice(ctx)]
+            if ctx.enterprise is not None:
                 similar = await self._similar_open_ideas(ctx, text)
                 ctx.draft["_similar"] = [[i.id, i.number, texts.short(i.idea, 80)] for i in similar]
             return [self._advance(ctx)]
@@ -978,8 +1006,9 @@ class Dialogue(ReviewMixin):
                 return [reply]
             if not self._meaningful(text):
                 return [self._ask(ctx, note=_("Please write a few more words."))]
-            if step == "practices":
+            if step == "practices":  # the worker's own idea instead of a practice
                 ctx.draft["practices_done"] = True
+                ctx.draft["practice_id"] = None
             ctx.draft["idea"] = text
             return [self._advance(ctx)]
         if step == "benefits":

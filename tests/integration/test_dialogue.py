@@ -250,6 +250,61 @@ async def test_practice_suggestions_follow_the_problem(dialogue, database):
     assert state.step == "benefits"
 
 
+async def test_changing_the_problem_from_the_summary_rechecks_the_chosen_practice(dialogue, database):
+    chat, _ = await joined(dialogue, database, user_id=92)
+    await chat.send("/new")
+    await chat.press("a", "energy")
+    await chat.press("d")
+    await chat.send("el compresor pierde aire por las mangueras, silba toda la noche")
+    await chat.press("p", "compressed-air-leaks")
+    await chat.press("pu", "compressed-air-leaks")
+    await chat.press("k")  # the practice, as it is, is the idea
+    await chat.press("bd")
+    await chat.press("qs")
+    await chat.press("fs")
+    await chat.press("an", "0")
+    kept_title = (await state_of(database, 92)).draft["idea"]
+
+    await chat.press("ed")  # a wording change that still fits: straight back to the summary
+    await chat.press("ef", "problem")
+    await chat.send("la manguera del compresor tiene fugas de aire, se escucha el silbido")
+    state = await state_of(database, 92)
+    assert state.step == "confirm" and state.draft["practice_id"] == "compressed-air-leaks"
+
+    await chat.press("ed")  # now a different problem: the old practice no longer fits, choose again
+    await chat.press("ef", "problem")
+    await chat.send("los focos del galpon quedan prendidos toda la noche aunque no hay nadie")
+    state = await state_of(database, 92)
+    assert state.step == "practices" and "ya no corresponde" in chat.text
+    assert "compressed-air-leaks" not in state.draft["_matches"]
+    await chat.press("p", "lights-off-zones-sensors")
+    await chat.press("pu", "lights-off-zones-sensors")
+    state = await state_of(database, 92)
+    assert state.step == "confirm" and state.draft["practice_id"] == "lights-off-zones-sensors"
+    assert state.draft["idea"] != kept_title  # the idea was the old practice as it was: it follows the new one
+    await chat.press("ok")
+    (idea,) = await ideas(database)
+    assert idea.practice_id == "lights-off-zones-sensors" and idea.problem.startswith("los focos")
+
+
+async def test_typing_an_own_idea_instead_of_a_new_practice_drops_the_old_one(dialogue, database):
+    chat, _ = await joined(dialogue, database, user_id=93)
+    await chat.send("/new")
+    await chat.press("a", "energy")
+    await chat.press("d")
+    await chat.send("el compresor pierde aire por las mangueras, silba toda la noche")
+    await chat.press("p", "compressed-air-leaks")
+    await chat.press("pu", "compressed-air-leaks")
+    await chat.send("Cambiar los acoples")
+    for op, arg in (("bd", None), ("qs", None), ("fs", None), ("an", "0"), ("ed", None), ("ef", "problem")):
+        await chat.press(op, arg) if arg else await chat.press(op)
+    await chat.send("los focos del galpon quedan prendidos toda la noche aunque no hay nadie")
+    await chat.send("Apagar los focos al salir")  # own words instead of one of the new practices
+    state = await state_of(database, 93)
+    assert state.step == "confirm" and state.draft["practice_id"] is None
+    assert state.draft["idea"] == "Apagar los focos al salir"
+
+
 async def test_photo_first_with_and_without_caption(dialogue, database):
     chat, _ = await joined(dialogue, database, user_id=91)
     await chat.photo("Goteo en el baño de mujeres")
