@@ -110,20 +110,41 @@ class Dialogue(ReviewMixin):
             with i18n.use(ctx.lang):
                 replies = await self._dispatch(ctx, event)
                 self._save(ctx)
+            wanted = await self._menu_wanted(session, ctx.user)
+            if wanted != ctx.user.menu:  # joined or left as a lead, changed language, role changed by an admin
+                own = next((r for r in replies if r.to_user is None), None)
+                if own is not None:
+                    own.menu = wanted or ""
         return replies
 
-    async def lead_chats(self) -> list[tuple[int, str]]:
-        """(user id, language) of every active team lead and administrator, for their command menus."""
-        from sqlalchemy import select
+    async def _menu_wanted(self, session: AsyncSession, user: User) -> str | None:
+        """The command menu a user's chat should have: a team lead's own (in their language), or the general one."""
+        memberships = await Memberships(session).active_for(user.id)
+        if any(m.role in (Role.LEAD.value, Role.ADMIN.value) for m in memberships):
+            return "lead:" + i18n.pick_language(user.lang, user.client_lang)
+        return None
 
+    async def menus_at_start(self) -> list[tuple[int, str]]:
+        """(user id, menu) for every chat whose menu to set when the bot starts: every active team lead and
+        administrator ("lead:<lang>"), and every chat that had a lead's menu and should not any more ("")."""
+        from sqlalchemy import or_, select
+
+        out = []
         async with self.db.transaction() as session:
-            rows = await session.execute(
-                select(User.id, User.lang, User.client_lang)
-                .join(Membership, Membership.user_id == User.id)
-                .where(Membership.active.is_(True), Membership.role.in_([Role.LEAD.value, Role.ADMIN.value]))
-                .distinct()
+            leads = select(Membership.user_id).where(
+                Membership.active.is_(True), Membership.role.in_([Role.LEAD.value, Role.ADMIN.value])
             )
-            return [(uid, i18n.pick_language(lang, client)) for uid, lang, client in rows]
+            users = await session.scalars(select(User).where(or_(User.id.in_(leads), User.menu.is_not(None))))
+            for user in users:
+                out.append((user.id, await self._menu_wanted(session, user) or ""))
+        return out
+
+    async def menu_applied(self, user_id: int, menu: str) -> None:
+        """Notes that a chat now has this menu ("" the general one)."""
+        async with self.db.transaction() as session:
+            user = await session.get(User, user_id)
+            if user is not None:
+                user.menu = menu or None
 
     async def language_of(self, user_id: int) -> str:
         """The language a user is spoken to in (for notifications from other users' actions)."""
@@ -313,10 +334,7 @@ class Dialogue(ReviewMixin):
                     "safer. Your improvement team reads every idea and tells you what happens to it."
                 )
             )
-            reply = self._menu(ctx, rich=body)
-            if result.role in (Role.LEAD, Role.ADMIN):
-                reply.lead_menu = ctx.lang
-            return [reply]
+            return [self._menu(ctx, rich=body)]
         if ctx.in_draft:
             return [self._resume_offer(ctx)]
         if ctx.membership is None:

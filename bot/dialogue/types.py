@@ -121,4 +121,4 @@ class Reply:
     edit: bool = False
     to_user: int | None = None  # None: the user who sent the event; else a notification to someone else
     alert: str | None = None  # a short toast for the button press (callback answer), if any
-    lead_menu: str | None = None  # set the team lead's command menu for this chat, in this language
+    menu: str | None = None  # the chat's command menu becomes "lead:<lang>" (a team lead's), or "" (the general one)

@@ -98,6 +98,8 @@ class User(Base):
     current_enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id", ondelete="SET NULL"))
     blocked_bot_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # the command menu this chat was last given: "lead:<lang>" (a team lead's own), or None (the general one)
+    menu: Mapped[str | None] = mapped_column(String(16))
 
 
 class Membership(Base):

@@ -42,9 +42,20 @@ def commands_for(lang: str, lead: bool = False) -> list[BotCommand]:
         return extra + [BotCommand(name, _(description)) for name, description in WORKER_COMMANDS]
 
 
-async def set_lead_menu(bot, user_id: int, lang: str) -> None:
-    """The team lead's own menu, for their chat only (others never see the lead commands)."""
-    await bot.set_my_commands(commands_for(lang, lead=True), scope=BotCommandScopeChat(user_id))
+async def set_menu(bot, dialogue: Dialogue, user_id: int, menu: str) -> None:
+    """Gives one chat its command menu: "lead:<lang>", the team lead's own (for their chat only: others never see
+    the lead commands), or "", the general menu in the user's language (the chat's own menu removed). Noted only
+    once Telegram took it, so a failure is retried at the user's next message."""
+    scope = BotCommandScopeChat(user_id)
+    try:
+        if menu.startswith("lead:"):
+            await bot.set_my_commands(commands_for(menu.removeprefix("lead:"), lead=True), scope=scope)
+        else:
+            await bot.delete_my_commands(scope=scope)
+    except TelegramError as e:  # blocked the bot, or Telegram is busy: the chat keeps its menu for now
+        log.info("menu for %s not set: %s", user_id, e)
+        return
+    await dialogue.menu_applied(user_id, menu)
 
 
 async def set_commands(app: Application) -> None:
@@ -54,11 +65,8 @@ async def set_commands(app: Application) -> None:
     for lang in LANGS:
         await app.bot.set_my_commands(commands_for(lang), scope=scope, language_code=lang)
     dialogue: Dialogue = app.bot_data["dialogue"]
-    for user_id, lang in await dialogue.lead_chats():
-        try:
-            await set_lead_menu(app.bot, user_id, lang)
-        except TelegramError as e:  # a lead who blocked the bot keeps the others from nothing
-            log.info("lead menu for %s not set: %s", user_id, e)
+    for user_id, menu in await dialogue.menus_at_start():
+        await set_menu(app.bot, dialogue, user_id, menu)
 
 
 async def tick(app: Application, settings: Settings) -> None:

@@ -71,13 +71,10 @@ async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     source: Message | None = query.message if query is not None and isinstance(query.message, Message) else None
     for reply in replies:
         await send_reply(context, actor.user_id, reply, source)
-        if reply.lead_menu:
-            from bot.telegram.app import set_lead_menu
+        if reply.menu is not None:
+            from bot.telegram.app import set_menu
 
-            try:
-                await set_lead_menu(context.bot, actor.user_id, reply.lead_menu)
-            except TelegramError as e:
-                log.info("lead menu not set: %s", e)
+            await set_menu(context.bot, dialogue, actor.user_id, reply.menu)
 
 
 async def send_reply(context, chat_id: int, reply: Reply, source: Message | None) -> None:

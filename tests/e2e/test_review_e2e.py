@@ -94,3 +94,35 @@ async def test_russian_worker_english_lead_full_loop(server, bot):  # noqa: F811
     for secret in ("Айгуль", "Токтогулова", "aigul_kg", "8001"):
         assert secret not in to_lead
     assert refused(server) == []
+
+
+async def test_the_lead_menu_follows_role_and_language_changes_made_anywhere(server, bot):  # noqa: F811
+    """An administrator's CLI role change reaches the chat's menu at the person's next message; a language change
+    brings the menu in the new language; a demoted lead's menu is taken away even across a restart."""
+    from bot.services import admin
+
+    ent = await enterprise(bot, "es", departments=("Corte",))
+    rosa = server.user(8101, first_name="Rosa", language_code="es")
+    await act(server, rosa.send(f"/start {ent.worker_invite.code}"))
+    assert "review" not in [c for c, _d in server.visible_commands(rosa)]
+
+    async with bot.db.transaction() as s:  # `scorebot member role ... lead`, from another process
+        await admin.set_role(s, ent.enterprise.id, 8101, "lead")
+    await act(server, rosa.send("hola"))
+    menu = dict(server.visible_commands(rosa))
+    assert list(menu)[:2] == ["review", "notify"] and "Cambiar el idioma" in menu.values()
+
+    await act(server, rosa.send("/language"))
+    await press(server, rosa, "lg", "ru")
+    menu = dict(server.visible_commands(rosa))
+    assert "review" in menu and any("\u0400" <= c <= "\u04ff" for c in menu["review"])
+
+    async with bot.db.transaction() as s:  # demoted while the bot is down
+        await admin.set_role(s, ent.enterprise.id, 8101, "worker")
+    await bot.stop()
+    await bot.start()
+    await server.settle()
+    assert "review" not in [c for c, _d in server.visible_commands(rosa)]  # fixed at start, before she writes
+    calls = len(server.calls("setMyCommands")) + len(server.calls("deleteMyCommands"))
+    await act(server, rosa.send("hola"))
+    assert len(server.calls("setMyCommands")) + len(server.calls("deleteMyCommands")) == calls  # nothing to redo
