@@ -51,7 +51,7 @@ STOPWORDS: dict[str, frozenset[str]] = {
             "hacen hacer han hay la las le les lo los mas me menos mi mis mucho muy nada ni no nos nosotros o otra "
             "otro "
             "para pero poco por porque que quien se sea ser si siempre sin sobre son su sus tambien tan tanto te "
-            "tenemos tiene tienen todo todos tu un una uno unos veces vez y ya yo "
+            "tenemos tiene tienen toda todas todo todos tu un una uno unos veces vez y ya yo "
         ).split()
     ),
     "ru": frozenset(
