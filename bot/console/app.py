@@ -9,6 +9,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import select
 
+from bot import i18n
 from bot.config import Settings, get_settings
 from bot.dialogue.engine import Dialogue
 from bot.dialogue.types import Actor, Button, ButtonIn, CommandIn, Event, PhotoIn, Reply, TextIn
@@ -19,8 +20,12 @@ from bot.storage.db import Database
 from bot.storage.migrate import upgrade
 from bot.storage.models import Enterprise, Invite
 
-DEMO_NAME = "SCORE4Climate Demo Enterprise"
-DEMO_DEPARTMENTS = ["Production", "Warehouse", "Maintenance", "Kitchen"]
+# One demo enterprise per language, named and organised as a real one there would be.
+DEMOS = {
+    "en": ("SCORE4Climate Demo Enterprise", ["Production", "Warehouse", "Maintenance", "Kitchen"]),
+    "es": ("Empresa de demostración SCORE4Climate", ["Producción", "Almacén", "Mantenimiento", "Cocina"]),
+    "ru": ("Демо-предприятие SCORE4Climate", ["Производство", "Склад", "Ремонтная служба", "Столовая"]),
+}
 HELP = (
     "Type an answer, a number to press a button, /photo [caption] to send a photo, /quit to leave.\n"
     "Commands work as in Telegram: /start, /new, /cancel, /help, /language, /library, /myideas."
@@ -44,12 +49,14 @@ DEMO_SCRIPT = [  # button numbers, so the script works in every language
 ]
 
 
-async def demo_invite(db: Database, role: str) -> str:
-    """The demo enterprise's invite code for `role`, creating the enterprise on first use."""
+async def demo_invite(db: Database, role: str, lang: str = "en") -> str:
+    """The invite code for `role` of the demo enterprise in this language, creating the enterprise on first use."""
+    lang = lang if lang in DEMOS else "en"
+    name, departments = DEMOS[lang]
     async with db.transaction() as session:
-        ent = await session.scalar(select(Enterprise).where(Enterprise.name == DEMO_NAME))
+        ent = await session.scalar(select(Enterprise).where(Enterprise.name == name))
         if ent is None:
-            created = await create_enterprise(session, DEMO_NAME, "en", DEMO_DEPARTMENTS, ["general"])
+            created = await create_enterprise(session, name, lang, departments, ["general"])
             ent = created.enterprise
         invite = await session.scalar(
             select(Invite).where(Invite.enterprise_id == ent.id, Invite.role == role, Invite.revoked_at.is_(None))
@@ -100,7 +107,7 @@ async def play(settings: Settings, lines: Iterable[str], lang: str | None, user_
         library = load()
         dialogue = Dialogue(db, library, get_matcher(), settings.bot_username)
         actor = Actor(user_id=user_id, first_name="Console", client_lang=lang or "en")
-        code = await demo_invite(db, "lead" if role == "lead" else "worker")
+        code = await demo_invite(db, "lead" if role == "lead" else "worker", i18n.pick_language(None, lang))
         buttons: list[Button] = []
         for reply in await dialogue.handle(actor, CommandIn("start", code)):
             buttons = render(reply) or buttons
