@@ -27,7 +27,17 @@ def test_start_without_a_token_says_how_to_get_one_and_plays_the_spanish_demo(tm
 
 
 def test_console_in_russian_on_a_russian_demo_enterprise_with_hostile_lines(tmp_path):
-    lines = ["/new", "1", "1", "", "🙂🙂🙂", "\x01\x02", "кoмпрессор шипит всю ночь, воздух уходит", "#nonexistent", "/cancel"]
+    lines = [
+        "/new",
+        "1",
+        "1",
+        "",
+        "🙂🙂🙂",
+        "\x01\x02",
+        "кoмпрессор шипит всю ночь, воздух уходит",
+        "#nonexistent",
+        "/cancel",
+    ]
     proc = scorebot(tmp_path, "console", "--lang", "ru", stdin="\n".join(lines) + "\n")
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
