@@ -250,30 +250,42 @@ async def test_practice_suggestions_follow_the_problem(dialogue, database):
     assert state.step == "benefits"
 
 
-async def test_changing_the_problem_from_the_summary_rechecks_the_chosen_practice(dialogue, database):
-    chat, _ = await joined(dialogue, database, user_id=92)
+async def air_leak_idea_to_summary(chat: Chat, idea: str | None) -> None:
+    """An air-leak idea on the practice it was matched to, up to the summary; `idea` None keeps the practice as
+    it is as the idea."""
     await chat.send("/new")
     await chat.press("a", "energy")
     await chat.press("d")
     await chat.send("el compresor pierde aire por las mangueras, silba toda la noche")
     await chat.press("p", "compressed-air-leaks")
     await chat.press("pu", "compressed-air-leaks")
-    await chat.press("k")  # the practice, as it is, is the idea
+    await (chat.press("k") if idea is None else chat.send(idea))
     await chat.press("bd")
     await chat.press("qs")
     await chat.press("fs")
     await chat.press("an", "0")
+
+
+async def change_problem(chat: Chat, text: str) -> None:
+    await chat.press("ed")
+    await chat.press("ef", "problem")
+    await chat.send(text)
+
+
+LIGHTS = "los focos del galpon quedan prendidos toda la noche aunque no hay nadie"
+
+
+async def test_changing_the_problem_from_the_summary_rechecks_the_chosen_practice(dialogue, database):
+    chat, _ = await joined(dialogue, database, user_id=92)
+    await air_leak_idea_to_summary(chat, None)
     kept_title = (await state_of(database, 92)).draft["idea"]
 
-    await chat.press("ed")  # a wording change that still fits: straight back to the summary
-    await chat.press("ef", "problem")
-    await chat.send("la manguera del compresor tiene fugas de aire, se escucha el silbido")
+    # a wording change that still fits: straight back to the summary
+    await change_problem(chat, "la manguera del compresor tiene fugas de aire, se escucha el silbido")
     state = await state_of(database, 92)
     assert state.step == "confirm" and state.draft["practice_id"] == "compressed-air-leaks"
 
-    await chat.press("ed")  # now a different problem: the old practice no longer fits, choose again
-    await chat.press("ef", "problem")
-    await chat.send("los focos del galpon quedan prendidos toda la noche aunque no hay nadie")
+    await change_problem(chat, LIGHTS)  # now a different problem: the old practice no longer fits, choose again
     state = await state_of(database, 92)
     assert state.step == "practices" and "ya no corresponde" in chat.text
     assert "compressed-air-leaks" not in state.draft["_matches"]
@@ -289,16 +301,8 @@ async def test_changing_the_problem_from_the_summary_rechecks_the_chosen_practic
 
 async def test_typing_an_own_idea_instead_of_a_new_practice_drops_the_old_one(dialogue, database):
     chat, _ = await joined(dialogue, database, user_id=93)
-    await chat.send("/new")
-    await chat.press("a", "energy")
-    await chat.press("d")
-    await chat.send("el compresor pierde aire por las mangueras, silba toda la noche")
-    await chat.press("p", "compressed-air-leaks")
-    await chat.press("pu", "compressed-air-leaks")
-    await chat.send("Cambiar los acoples")
-    for op, arg in (("bd", None), ("qs", None), ("fs", None), ("an", "0"), ("ed", None), ("ef", "problem")):
-        await chat.press(op, arg) if arg else await chat.press(op)
-    await chat.send("los focos del galpon quedan prendidos toda la noche aunque no hay nadie")
+    await air_leak_idea_to_summary(chat, "Cambiar los acoples")
+    await change_problem(chat, LIGHTS)
     await chat.send("Apagar los focos al salir")  # own words instead of one of the new practices
     state = await state_of(database, 93)
     assert state.step == "confirm" and state.draft["practice_id"] is None
