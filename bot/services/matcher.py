@@ -472,17 +472,20 @@ class _Worker:
             try:
                 _, err = self._process.communicate(timeout=600)
             finally:
-                self.stop()
+                self._kill()
             if self._process.returncode != 0:
                 raise RuntimeError(err.decode(errors="replace").strip()[-300:] or self._process.returncode)
             self._result.seek(0)
             return pickle.load(self._result)
 
-    def stop(self) -> None:
-        """Ends the worker if it still runs (the build was interrupted)."""
-        if self._process.poll() is None:
+    def _kill(self) -> None:
+        if self._process.poll() is None:  # timed out or interrupted
             self._process.kill()
             self._process.wait()
+
+    def stop(self) -> None:
+        """Ends the worker if it still runs (the build was interrupted) and drops its files."""
+        self._kill()
         self._files.close()
 
 

@@ -172,7 +172,7 @@ def big(library):
 
 
 @pytest.mark.parametrize("forked", [True, False], ids=["forked", "fresh-python"])
-def test_a_large_library_is_built_in_worker_processes_with_the_same_result(big, monkeypatch, forked):
+def test_a_large_library_is_built_in_worker_processes_with_the_same_result(big, monkeypatch, caplog, forked):
     practices, in_one_process = big
     monkeypatch.setattr(matcher_module, "_processes", lambda n: 3)
     monkeypatch.setattr(matcher_module, "_can_fork", lambda: forked)
@@ -183,6 +183,7 @@ def test_a_large_library_is_built_in_worker_processes_with_the_same_result(big, 
     _same_index(Matcher(practices), in_one_process)
     # two shares went to worker processes, this process did the third
     assert started == ["_ForkedWorker" if forked else "_Worker"] * 2
+    assert "failed" not in caplog.text  # the workers' results were used, not rebuilt here
 
 
 def test_the_build_is_forked_only_from_a_process_running_one_thread(monkeypatch):
