@@ -296,22 +296,18 @@ class ReviewMixin:
             if op == "st" and len(args) == 3:
                 return await self._lead_decide(ctx, idea_id, args[1], None, expected=seen)
             if op == "rj":
+                # a reason typed now, without pressing "Type a reason" first, is the reason too (not a search)
+                ctx.state.awaiting, ctx.state.awaiting_idea_id = f"reason:{idea.status}", idea_id
                 rows = [
                     [self._rbtn(_(label), "rr", idea_id, code, idea.status)] for code, label in REJECT_REASONS.items()
                 ]
                 rows.append([self._rbtn("✍ " + _("Type a reason"), "rt", idea_id, idea.status)])
                 rows.append([self._rbtn("↩ " + _("Back"), "c", idea_id)])
-                return [
-                    Reply(
-                        Rich().add(
-                            _("Why is idea No. {number} rejected? The worker will see this reason.").format(
-                                number=idea.number
-                            )
-                        ),
-                        rows,
-                        edit=True,
-                    )
-                ]
+                body = Rich().line(
+                    _("Why is idea No. {number} rejected? The worker will see this reason.").format(number=idea.number)
+                )
+                body.add(_("Tap a reason, or just write your own."))
+                return [Reply(body, rows, edit=True)]
             if op == "rr" and len(args) == 3 and args[1] in REJECT_REASONS:
                 with i18n.use(await self._lang_of(ctx.session, idea.author_id)):
                     reason = _(REJECT_REASONS[args[1]])  # recorded in the words the worker will read

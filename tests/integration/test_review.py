@@ -276,6 +276,29 @@ async def test_supporters_hear_of_decisions_and_the_assignee_of_the_task_in_thei
     assert "Assigned to" in lead.text
 
 
+async def test_a_reason_typed_right_after_reject_rejects_with_it(dialogue, database):
+    ent = await setup(dialogue, database, lang="es", name="Textil")
+    worker, lead = Chat(dialogue, 41, "es"), Chat(dialogue, 42, "es")
+    await worker.send(f"/start {ent.worker_invite.code}")
+    await lead.send(f"/start {ent.lead_invite.code}")
+    await submit(worker, "La manguera del compresor pierde aire toda la noche", "Cambiar la manguera", area="energy")
+    await lead.send("/review")
+    await lead.press_data(rbutton(lead.replies, "rj"))
+    assert "escriba el suyo" in lead.text
+    await lead.send("no hay presupuesto este año")  # no "Type a reason" first: still the reason, not a search
+    row = await idea_row(database)
+    assert row.status == "rejected" and row.reject_reason == "no hay presupuesto este año"
+    told = to(lead.replies, 41)
+    assert "no hay presupuesto este año" in told[0].text.plain()
+
+    await submit(worker, "Gotea el caño del baño", "Cambiar el cuerito", area="water")
+    second = await idea_row(database, 2)
+    await lead.press_data(f"0:r:rj.{second.id}.submitted")
+    await lead.press_data(f"0:r:c.{second.id}")  # another button drops the reason not yet typed
+    await lead.send("fuga de aire")
+    assert (await idea_row(database, 2)).status == "submitted"
+
+
 async def test_reminders_are_sent_once_even_with_two_processes(dialogue, database, library, matcher):
     ent = await setup(dialogue, database)
     worker, lead = Chat(dialogue, 18, "ru"), Chat(dialogue, 28, "es")
