@@ -713,20 +713,20 @@ class Dialogue(ReviewMixin):
         if ctx.draft.get("practices_done") is None and ctx.draft.get("problem"):
             ctx.draft.pop("_matches", None)  # the area weighs the suggestions: recompute them
         if ctx.draft.get("editing") and ctx.draft.get("problem"):
-            return [self._recheck_practice(ctx)]
+            return [self._recheck_practice(ctx, ctx.draft.get("_matches"), weigh_area=True)]
         return [self._advance(ctx)]
 
-    def _recheck_practice(self, ctx: Ctx) -> Reply:
-        """After the area or the problem was changed from the summary: the chosen practice stays if it still fits
-        the new words, else the worker chooses again among the new matches (then back to the summary)."""
+    def _recheck_practice(self, ctx: Ctx, before: list[str] | None, weigh_area: bool) -> Reply:
+        """After the area or the problem was changed from the summary: a chosen practice stays if it still fits the
+        new words, else the worker chooses again among the new matches (then back to the summary). With no practice
+        chosen, the new matches are offered only if the topic changed (none of the first three as before). After a
+        new problem the area is not weighed: it was chosen for the old one."""
         chosen = ctx.draft.get("practice_id")
         ctx.draft.pop("_matches", None)
-        if not chosen:
+        matches = self._compute_matches(ctx, weigh_area)
+        if chosen in matches or (not chosen and (not matches or set(matches[:3]) & set((before or [])[:3]))):
             return self._advance(ctx)
-        matches = self._compute_matches(ctx)
-        if chosen in matches:
-            return self._advance(ctx)
-        practice = self.library.get(chosen)
+        practice = self.library.get(chosen or "")
         title = practice.text(ctx.lang).title if practice else ""
         if not matches:
             ctx.draft["practice_id"] = None
@@ -734,8 +734,13 @@ class Dialogue(ReviewMixin):
             return self._advance(ctx, note=note.format(title=title))
         ctx.draft["_matches"], ctx.draft["_page"] = matches, 0
         ctx.state.step = "practices"  # still editing: after the choice, back to the summary
-        note = _('"{title}" no longer fits what you describe. Choose another practice, or tap "My idea is different".')
-        return self._ask(ctx, note=note.format(title=title))
+        if practice is None:
+            note = _('These good practices fit what you describe now. Choose one, or tap "My idea is different".')
+        else:
+            note = _(
+                '"{title}" no longer fits what you describe. Choose another practice, or tap "My idea is different".'
+            ).format(title=title)
+        return self._ask(ctx, note=note)
 
     async def _b_department(self, ctx: Ctx, arg: str) -> list[Reply]:
         if ctx.state.step != "department" or ctx.enterprise is None:
@@ -750,8 +755,9 @@ class Dialogue(ReviewMixin):
         return [self._advance(ctx)]
 
     # practices
-    def _compute_matches(self, ctx: Ctx) -> list[str]:
-        found = self.matcher.match(ctx.draft.get("problem", ""), ctx.lang, top=MAX_MATCHES, area=ctx.draft.get("area"))
+    def _compute_matches(self, ctx: Ctx, weigh_area: bool = True) -> list[str]:
+        area = ctx.draft.get("area") if weigh_area else None
+        found = self.matcher.match(ctx.draft.get("problem", ""), ctx.lang, top=MAX_MATCHES, area=area)
         return [m.practice.id for m in found]
 
     def _practices_reply(self, ctx: Ctx, body: Rich) -> Reply:
@@ -808,11 +814,19 @@ class Dialogue(ReviewMixin):
         if ctx.state.step != "practices" or arg not in (ctx.draft.get("_matches") or []):
             return [self._stale(ctx)]
         before = self.library.get(ctx.draft.get("practice_id") or "")
+        chosen = self.library.get(arg)
         if before is not None and ctx.draft.get("idea") == before.text(ctx.lang).title:
-            ctx.draft["idea"] = self.library.get(arg).text(ctx.lang).title  # the idea was that practice, as it was
+            ctx.draft["idea"] = chosen.text(ctx.lang).title  # the idea was that practice, as it was
+        note = None
+        if ctx.draft.get("editing"):  # chosen again after the problem changed: the other answers may be stale
+            note = _("Please check your other answers too: they were given for the earlier problem.")
+            if chosen.area.value != ctx.draft.get("area"):
+                ctx.draft["area"] = chosen.area.value
+                area = texts.area_label(chosen.area.value)
+                note = _("The area is now {area}, as for the practice you chose.").format(area=area) + " " + note
         ctx.draft["practice_id"] = arg
         ctx.draft["practices_done"] = True
-        return [self._advance(ctx)]
+        return [self._advance(ctx, note=note)]
 
     async def _b_back_to_practices(self, ctx: Ctx, arg: str) -> list[Reply]:
         if ctx.state.step != "practices":
@@ -1012,9 +1026,9 @@ class Dialogue(ReviewMixin):
             if not self._meaningful(text):
                 return [self._ask(ctx, note=_("Please write a few more words."))]
             ctx.draft["problem"] = text
-            ctx.draft.pop("_matches", None)
+            before = ctx.draft.pop("_matches", None)
             if ctx.draft.get("editing"):
-                return [self._recheck_practice(ctx)]
+                return [self._recheck_practice(ctx, before, weigh_area=False)]
             if ctx.enterprise is not None:
                 similar = await self._similar_open_ideas(ctx, text)
                 ctx.draft["_similar"] = [[i.id, i.number, texts.short(i.idea, 80)] for i in similar]

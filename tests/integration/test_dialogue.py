@@ -294,6 +294,7 @@ async def test_changing_the_problem_from_the_summary_rechecks_the_chosen_practic
     state = await state_of(database, 92)
     assert state.step == "confirm" and state.draft["practice_id"] == "lights-off-zones-sensors"
     assert state.draft["idea"] != kept_title  # the idea was the old practice as it was: it follows the new one
+    assert "Revise también sus otras respuestas" in chat.text and state.draft["area"] == "energy"
     await chat.press("ok")
     (idea,) = await ideas(database)
     assert idea.practice_id == "lights-off-zones-sensors" and idea.problem.startswith("los focos")
@@ -307,6 +308,39 @@ async def test_typing_an_own_idea_instead_of_a_new_practice_drops_the_old_one(di
     state = await state_of(database, 93)
     assert state.step == "confirm" and state.draft["practice_id"] is None
     assert state.draft["idea"] == "Apagar los focos al salir"
+
+
+async def test_a_new_problem_in_another_area_moves_the_idea_with_the_practice_chosen(dialogue, database):
+    chat, _ = await joined(dialogue, database, user_id=94)
+    await air_leak_idea_to_summary(chat, "Cambiar los acoples")
+    await change_problem(chat, "la manguera de lavar el piso queda abierta y el agua se va al desague todo el turno")
+    state = await state_of(database, 94)
+    assert state.step == "practices" and "hose-shutoff-nozzles" in state.draft["_matches"][:3]
+    await chat.press("p", "hose-shutoff-nozzles")
+    await chat.press("pu", "hose-shutoff-nozzles")
+    state = await state_of(database, 94)
+    assert state.step == "confirm" and state.draft["area"] == "water"
+    assert "El área ahora es 💧 Agua" in chat.text and "Cambiar los acoples" in chat.text  # shown, to be checked
+
+
+async def test_with_no_practice_chosen_a_new_topic_offers_practices_and_a_rewording_does_not(dialogue, database):
+    chat, _ = await joined(dialogue, database, user_id=95)
+    await chat.send("/new")
+    await chat.press("a", "energy")
+    await chat.press("d")
+    await chat.send("el compresor pierde aire por las mangueras, silba toda la noche")
+    await chat.press("pd")  # my idea is different
+    await chat.send("Revisar las mangueras cada viernes")
+    for op, arg in (("bd", None), ("qs", None), ("fs", None), ("an", "0")):
+        await chat.press(op, arg) if arg else await chat.press(op)
+    await change_problem(chat, "las mangueras del compresor pierden aire, se oye el silbido")
+    assert (await state_of(database, 95)).step == "confirm"  # the same topic: nothing to choose again
+    await change_problem(chat, LIGHTS)
+    state = await state_of(database, 95)
+    assert state.step == "practices" and "Estas buenas prácticas corresponden" in chat.text
+    await chat.press("pd")
+    state = await state_of(database, 95)
+    assert state.step == "confirm" and state.draft["practice_id"] is None
 
 
 async def test_photo_first_with_and_without_caption(dialogue, database):
