@@ -1065,6 +1065,8 @@ class Dialogue(ReviewMixin):
                 ]
             ctx.draft.update(quantity=q.value, quantity_unit=q.unit, quantity_text=text, quantity_done=True)
             return [self._advance(ctx)]
+        if step in ("area", "department") and (chosen := self._typed_choice(ctx, text)) is not None:
+            return await (self._b_area(ctx, chosen) if step == "area" else self._b_department(ctx, chosen))
         if step in ("area", "department") and not ctx.draft.get("problem") and self._meaningful(text):
             if len(text) <= idea_service.MAX_PROBLEM:
                 ctx.draft["problem"] = text  # keep what they wrote: it answers a later question
@@ -1072,6 +1074,27 @@ class Dialogue(ReviewMixin):
         if step == "photo":
             return [self._ask(ctx, note=_("Please send a photo, or press Skip."))]
         return [self._ask(ctx, note=_("Please choose one of the buttons."))]
+
+    def _typed_choice(self, ctx: Ctx, text: str) -> str | None:
+        """The button a worker typed instead of pressing ("agua", "Almacén"): an area, or a department's id; None
+        when the words name no single choice."""
+        said = textnorm.terms(text, ctx.lang)
+        if not said or len(said) > 3:
+            return None
+        if ctx.state.step == "area":
+            found = set()
+            for area in Area:
+                names = [
+                    texts.area_label(area.value),
+                    area.value,
+                    *self.library.area_words.get(area.value, {}).get(ctx.lang, ()),
+                ]
+                stems = {t for name in names for t in textnorm.terms(name, ctx.lang)}
+                if all(t in stems for t in said):
+                    found.add(area.value)
+            return found.pop() if len(found) == 1 else None
+        matching = [str(i) for i, name in ctx.draft.get("_departments", []) if textnorm.terms(name, ctx.lang) == said]
+        return matching[0] if len(matching) == 1 else None
 
     async def _photo(self, ctx: Ctx, photo: PhotoIn) -> list[Reply]:
         caption = self._clean_text(photo.caption or "")

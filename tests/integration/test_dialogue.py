@@ -343,6 +343,23 @@ async def test_with_no_practice_chosen_a_new_topic_offers_practices_and_a_reword
     assert state.step == "confirm" and state.draft["practice_id"] is None
 
 
+async def test_an_area_or_department_typed_instead_of_pressed_is_chosen(dialogue, database):
+    chat, _ = await joined(dialogue, database, user_id=96)
+    await chat.send("/new")
+    await chat.send("<b>Agua</b>")
+    state = await state_of(database, 96)
+    assert state.draft["area"] == "water" and "problem" not in state.draft and state.step == "department"
+    await chat.send("costura")
+    state = await state_of(database, 96)
+    assert state.draft["department_name"] == "Costura" and state.step == "problem"
+
+    await chat.send("/cancel")
+    await chat.send("/new")
+    await chat.send("se desperdicia el agua en el baño de mujeres")  # a description, not an area: kept for later
+    state = await state_of(database, 96)
+    assert "area" not in state.draft and state.draft["problem"].startswith("se desperdicia")
+
+
 async def test_photo_first_with_and_without_caption(dialogue, database):
     chat, _ = await joined(dialogue, database, user_id=91)
     await chat.photo("Goteo en el baño de mujeres")
