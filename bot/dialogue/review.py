@@ -109,6 +109,10 @@ class ReviewMixin:
             )
         if idea.reject_reason and idea.status == Status.REJECTED:
             r.add(_("Reason") + ": ", "b").line(idea.reject_reason)
+        if for_lead and idea.assignee_id is not None:
+            assignee = await ctx_session.get(User, idea.assignee_id)
+            name = " ".join(x for x in (assignee.first_name, assignee.last_name) if x) if assignee else "?"
+            r.add(_("Carried out by") + ": ", "b").line(name or str(idea.assignee_id))
         if for_lead:
             talk = list(
                 await ctx_session.scalars(
@@ -332,12 +336,16 @@ class ReviewMixin:
                 if assignee is None or assignee.id == ctx.user.id:
                     return replies
 
+                dep = await review.department_name(ctx.session, idea.department_id)
+
                 def build() -> Reply:
                     body = Rich().line(
                         _("The improvement team asks you to carry out idea No. {number}.").format(number=idea.number),
                         "b",
                     )
-                    body.add(_("Idea") + ": ").line(texts.short(idea.idea, 300))
+                    body.line(texts.area_label(idea.area) + (f" · {dep}" if dep else ""))
+                    body.add(_("Problem") + ": ", "b").line(texts.short(idea.problem, 300))
+                    body.add(_("Idea") + ": ", "b").line(texts.short(idea.idea, 300))
                     body.add(_("Ask the team lead if anything is unclear."))
                     return Reply(body)
 

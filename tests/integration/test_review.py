@@ -268,8 +268,9 @@ async def test_supporters_hear_of_decisions_and_the_assignee_of_the_task_in_thei
     await lead.press_data(f"0:r:ap.{idea.id}.32")
     told = to(lead.replies, 32)
     assert len(told) == 1 and "le pide que lleve a cabo la idea" in told[0].text.plain()
-    assert "Cambiar la manguera" in told[0].text.plain()
+    assert "Cambiar la manguera" in told[0].text.plain() and "pierde aire" in told[0].text.plain()  # idea, problem
     assert (await idea_row(database)).assignee_id == 32
+    assert "Carried out by" in lead.text  # the lead's card says who
     await lead.press_data(f"0:r:as.{idea.id}")
     await lead.press_data(f"0:r:ap.{idea.id}.34")  # the lead takes it on: no message to themself
     assert [r.to_user for r in lead.replies] == [None]  # only the card, in the lead's own chat
