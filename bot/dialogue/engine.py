@@ -257,6 +257,7 @@ class Dialogue(ReviewMixin):
             "ef": self._b_edit_field,
             "eb": self._b_edit_back,
             "x": self._b_cancel,
+            "xq": self._b_cancel_ask,
             "rc": self._b_resume,
             "rn": self._b_restart,
             "sq": self._b_search_to_idea,
@@ -674,7 +675,7 @@ class Dialogue(ReviewMixin):
             body.parts.extend(self._summary(ctx).parts)
             rows = [
                 [self._btn(ctx, "✅ " + _("Send"), "ok")],
-                [self._btn(ctx, "✏ " + _("Edit"), "ed"), self._btn(ctx, "✖ " + _("Cancel"), "x")],
+                [self._btn(ctx, "✏ " + _("Edit"), "ed"), self._btn(ctx, "✖ " + _("Cancel"), "xq")],
             ]
         else:
             return self._menu(ctx, note)
@@ -915,6 +916,17 @@ class Dialogue(ReviewMixin):
         )
         body.add(_('I will tell you when they decide. You can follow it in "My ideas".'))
         return [self._menu(ctx, rich=body), *notices]
+
+    async def _b_cancel_ask(self, ctx: Ctx, arg: str) -> list[Reply]:
+        """At the summary a whole idea is one tap from lost: ask first (/cancel still works at once)."""
+        if ctx.state.step != "confirm":
+            return [self._stale(ctx)]
+        self._bump(ctx)
+        rows = [
+            [self._btn(ctx, "🗑 " + _("Yes, discard it"), "x")],
+            [self._btn(ctx, "↩ " + _("No, back to my idea"), "eb")],
+        ]
+        return [Reply(Rich().add(_("Discard this idea? Nothing of it will be sent.")), rows, edit=True)]
 
     async def _b_edit_menu(self, ctx: Ctx, arg: str) -> list[Reply]:
         if ctx.state.step != "confirm":

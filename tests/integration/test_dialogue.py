@@ -360,6 +360,18 @@ async def test_an_area_or_department_typed_instead_of_pressed_is_chosen(dialogue
     assert "area" not in state.draft and state.draft["problem"].startswith("se desperdicia")
 
 
+async def test_cancel_on_the_summary_asks_first(dialogue, database):
+    chat, _ = await joined(dialogue, database, user_id=97)
+    await walk_to_confirm(chat)
+    await chat.press("xq")
+    assert "¿Descartar esta idea?" in chat.text and (await state_of(database, 97)).draft["idea"] == IDEA
+    await chat.press("eb")  # no: back to the summary, nothing lost
+    assert (await state_of(database, 97)).step == "confirm" and IDEA in chat.text
+    await chat.press("xq")
+    await chat.press("x")  # yes
+    assert (await state_of(database, 97)).draft == {} and await ideas(database) == []
+
+
 async def test_photo_first_with_and_without_caption(dialogue, database):
     chat, _ = await joined(dialogue, database, user_id=91)
     await chat.photo("Goteo en el baño de mujeres")
