@@ -1041,9 +1041,7 @@ class Dialogue(ReviewMixin):
             before = ctx.draft.pop("_matches", None)
             if ctx.draft.get("editing"):
                 return [self._recheck_practice(ctx, before, weigh_area=False)]
-            if ctx.enterprise is not None:
-                similar = await self._similar_open_ideas(ctx, text)
-                ctx.draft["_similar"] = [[i.id, i.number, texts.short(i.idea, 80)] for i in similar]
+            await self._look_for_similar(ctx)
             return [self._advance(ctx)]
         if step in ("idea", "practices"):
             if (reply := self._too_long(ctx, text, idea_service.MAX_IDEA)) is not None:
@@ -1082,6 +1080,7 @@ class Dialogue(ReviewMixin):
         if step in ("area", "department") and not ctx.draft.get("problem") and self._meaningful(text):
             if len(text) <= idea_service.MAX_PROBLEM:
                 ctx.draft["problem"] = text  # keep what they wrote: it answers a later question
+                await self._look_for_similar(ctx)
                 return [self._ask(ctx, note=_("I noted your description. Now please choose with the buttons."))]
         if step == "photo":
             return [self._ask(ctx, note=_("Please send a photo, or press Skip."))]
@@ -1108,6 +1107,13 @@ class Dialogue(ReviewMixin):
         matching = [str(i) for i, name in ctx.draft.get("_departments", []) if textnorm.terms(name, ctx.lang) == said]
         return matching[0] if len(matching) == 1 else None
 
+    async def _look_for_similar(self, ctx: Ctx) -> None:
+        """Open ideas of colleagues worded like the draft's problem, however the problem arrived (typed at its step
+        or earlier, a photo's caption, a search shared as an idea): the worker may support one instead."""
+        if ctx.enterprise is not None and ctx.draft.get("problem") and not ctx.draft.get("editing"):
+            similar = await self._similar_open_ideas(ctx, ctx.draft["problem"])
+            ctx.draft["_similar"] = [[i.id, i.number, texts.short(i.idea, 80)] for i in similar]
+
     async def _photo(self, ctx: Ctx, photo: PhotoIn) -> list[Reply]:
         caption = self._clean_text(photo.caption or "")
         if ctx.state.awaiting in ("answer", "author_comment") and not ctx.in_draft:
@@ -1120,9 +1126,11 @@ class Dialogue(ReviewMixin):
         ctx.draft["photo_file_id"], ctx.draft["photo_unique_id"] = photo.file_id, photo.unique_id
         if caption and self._meaningful(caption) and not ctx.draft.get("problem"):
             ctx.draft["problem"] = caption[: idea_service.MAX_PROBLEM]
+            await self._look_for_similar(ctx)
         if ctx.state.step == "problem" and caption and self._meaningful(caption):
             ctx.draft["problem"] = caption[: idea_service.MAX_PROBLEM]
             ctx.draft.pop("_matches", None)
+            await self._look_for_similar(ctx)
         if ctx.state.step in ("photo", "problem"):
             return [self._advance(ctx, note=_("Photo saved."))]
         return [self._ask(ctx, note=_("Photo saved."))]
@@ -1156,6 +1164,7 @@ class Dialogue(ReviewMixin):
             return [self._stale(ctx)]
         ctx.draft = {"enterprise_id": ctx.enterprise.id, "problem": text}
         ctx.state.step = "area"
+        await self._look_for_similar(ctx)
         return [self._ask(ctx)]
 
     # --- the worker's ideas (list only; follow-up comes with the review issue) --------------------------------------

@@ -694,7 +694,11 @@ class ReviewMixin:
         candidates = await review.queue(ctx.session, ctx.enterprise.id, QueueFilter("open"))
         candidates = [i for i in candidates if i.author_id != ctx.user.id]
         found = find_similar(
-            self.matcher, text, ctx.lang, ((i.id, f"{i.problem} {i.idea}", i.lang) for i in candidates), threshold=0.45
+            self.matcher,
+            text,
+            ctx.lang,
+            ((i.id, (i.problem, f"{i.problem} {i.idea}"), i.lang) for i in candidates),
+            threshold=0.45,
         )
         by_id = {i.id: i for i in candidates}
         return [by_id[s.key] for s in found]

@@ -781,13 +781,22 @@ class Matcher:
     # --- idea similarity --------------------------------------------------------------------------------------
 
     def term_weights(self, text: str, lang: str) -> dict[str, float]:
-        """A text as weighted terms (stems weighted by their rarity in the library), for comparing two ideas."""
+        """A text as weighted terms (stems weighted by their rarity in the library), for comparing two ideas. A
+        misspelt word counts as the library word it stands for ("conpresor", "mangeras"), as in matching."""
+        lang = lang if lang in LANGS else "en"
         out: dict[str, float] = {}
         n = max(len(self.practices), 1)
-        for term in textnorm.terms(text, lang):
-            posting = self._postings.get(term)
-            idf = math.log(1.0 + n / len(posting[0])) if posting else self._idf_max
-            out[term] = idf
+        for word in textnorm.words(text):
+            if (len(word) < 2 and not word.isdigit()) or textnorm.is_stopword(word, lang):
+                continue
+            keys = self._expand(word, lang)
+            best = max((sim for _key, sim in keys), default=0.0)
+            # a misspelling as close to two library words ("mangeras": manguera, manager) counts half for each
+            terms = list(dict.fromkeys(k for k, sim in keys if sim == best)) or [textnorm.stem(word, lang)]
+            for term in terms[:1] if best == 1.0 else terms:
+                posting = self._postings.get(term)
+                idf = math.log(1.0 + n / len(posting[0])) if posting else self._idf_max
+                out[term] = max(out.get(term, 0.0), idf / (1 if best == 1.0 else len(terms)))
         return out
 
 
@@ -813,15 +822,18 @@ def find_similar(
     matcher: Matcher,
     text: str,
     lang: str,
-    candidates: Iterable[tuple[int, str, str]],
+    candidates: Iterable[tuple[int, str | Sequence[str], str]],
     threshold: float = 0.45,
     limit: int = 3,
 ) -> list[SimilarIdea]:
-    """Existing ideas (key, text, lang) whose wording is close to `text`, most similar first."""
+    """Existing ideas (key, text or texts, lang) whose wording is close to `text`, most similar first. With
+    several texts (an idea's problem alone, and with its solution) the closest one counts: a new problem worded
+    like an old one is a duplicate even though the old idea says more."""
     mine = matcher.term_weights(text, lang)
     found = []
-    for key, other_text, other_lang in candidates:
-        score = similarity(mine, matcher.term_weights(other_text, other_lang))
+    for key, other, other_lang in candidates:
+        texts = (other,) if isinstance(other, str) else other
+        score = max((similarity(mine, matcher.term_weights(t, other_lang)) for t in texts), default=0.0)
         if score >= threshold:
             found.append(SimilarIdea(key, score))
     found.sort(key=lambda s: (-s.score, s.key))

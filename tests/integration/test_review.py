@@ -300,6 +300,27 @@ async def test_a_reason_typed_right_after_reject_rejects_with_it(dialogue, datab
     assert (await idea_row(database, 2)).status == "submitted"
 
 
+async def test_a_repeat_is_offered_support_however_its_problem_arrives(dialogue, database):
+    ent = await setup(dialogue, database, lang="es", name="Textil")
+    a, b, c = Chat(dialogue, 51, "es"), Chat(dialogue, 52, "es"), Chat(dialogue, 53, "es")
+    for chat in (a, b, c):
+        await chat.send(f"/start {ent.worker_invite.code}")
+    long_problem = "El compresor pierde aire por las mangueras, se escucha el silbido toda la noche"
+    await submit(a, long_problem, "Revisar las mangueras cada viernes y cambiar los acoples gastados", area="energy")
+    idea = await idea_row(database)
+
+    await b.send("/new")  # the same problem in fewer words, typed before choosing the area
+    await b.send("El compresor pierde aire por las mangueras")
+    await b.press("a", "energy")
+    await b.press("d")
+    assert rbutton(b.replies, "sp") == f"0:r:sp.{idea.id}"
+
+    await c.photo("el conpresor pierde aire por las mangeras toda la noche")  # a photo's caption, misspelt
+    await c.press("a", "energy")
+    await c.press("d")
+    assert rbutton(c.replies, "sp") == f"0:r:sp.{idea.id}"
+
+
 async def test_reminders_are_sent_once_even_with_two_processes(dialogue, database, library, matcher):
     ent = await setup(dialogue, database)
     worker, lead = Chat(dialogue, 18, "ru"), Chat(dialogue, 28, "es")
