@@ -234,12 +234,17 @@ async def test_edit_a_field_from_the_summary(dialogue, database):
     assert idea.idea == "Otra idea mejor" and idea.problem == PROBLEM
 
 
-async def test_practice_suggestions_follow_the_problem(dialogue, database):
-    chat, _ = await joined(dialogue, database, user_id=90)
+async def air_leak_problem(chat: Chat) -> None:
+    """A new energy idea, first department, about a compressor losing air: the practices are offered next."""
     await chat.send("/new")
     await chat.press("a", "energy")
     await chat.press("d")
     await chat.send("el compresor pierde aire por las mangueras, silba toda la noche")
+
+
+async def test_practice_suggestions_follow_the_problem(dialogue, database):
+    chat, _ = await joined(dialogue, database, user_id=90)
+    await air_leak_problem(chat)
     chat.find("p", "compressed-air-leaks")
     await chat.press("p", "compressed-air-leaks")
     assert "aire comprimido" in chat.text.lower()
@@ -253,10 +258,7 @@ async def test_practice_suggestions_follow_the_problem(dialogue, database):
 async def air_leak_idea_to_summary(chat: Chat, idea: str | None) -> None:
     """An air-leak idea on the practice it was matched to, up to the summary; `idea` None keeps the practice as
     it is as the idea."""
-    await chat.send("/new")
-    await chat.press("a", "energy")
-    await chat.press("d")
-    await chat.send("el compresor pierde aire por las mangueras, silba toda la noche")
+    await air_leak_problem(chat)
     await chat.press("p", "compressed-air-leaks")
     await chat.press("pu", "compressed-air-leaks")
     await (chat.press("k") if idea is None else chat.send(idea))
@@ -325,10 +327,7 @@ async def test_a_new_problem_in_another_area_moves_the_idea_with_the_practice_ch
 
 async def test_with_no_practice_chosen_a_new_topic_offers_practices_and_a_rewording_does_not(dialogue, database):
     chat, _ = await joined(dialogue, database, user_id=95)
-    await chat.send("/new")
-    await chat.press("a", "energy")
-    await chat.press("d")
-    await chat.send("el compresor pierde aire por las mangueras, silba toda la noche")
+    await air_leak_problem(chat)
     await chat.press("pd")  # my idea is different
     await chat.send("Revisar las mangueras cada viernes")
     for op, arg in (("bd", None), ("qs", None), ("fs", None), ("an", "0")):
