@@ -433,6 +433,8 @@ class Dialogue(ReviewMixin):
         rows = []
         if ctx.membership is not None:
             rows.append([self._btn(ctx, "💡 " + _("New idea"), "mn")])
+        if self._is_reviewer(ctx):  # the team lead's daily work, one tap away (also /review)
+            rows.append([self._rbtn("📋 " + _("Review"), "q", 0, "open", "")])
         rows.append([self._btn(ctx, "📚 " + _("Good practices"), "ml")])
         if ctx.membership is not None:
             rows.append([self._btn(ctx, "📋 " + _("My ideas"), "mi"), self._btn(ctx, "🌐 " + _("Language"), "mg")])

@@ -78,6 +78,11 @@ async def test_question_answer_accept_implement_with_the_worker_told_in_russian(
 
     await lead.send("/review")
     assert "Течёт кран в цеху" in lead.text and "anonymous" in lead.text
+    await lead.send("/start")  # the lead's main menu has the queue one tap away too
+    await lead.press_data(rbutton(lead.replies, "q"))
+    assert "Течёт кран в цеху" in lead.text
+    await worker.send("/start")
+    assert not any(b.data.startswith("0:r:q.") for r in to(worker.replies, None) for row in r.buttons for b in row)
     await lead.press_data(rbutton(lead.replies, "ni"))
     await lead.send("Which tap exactly? The one near the boiler?")
     told = to(lead.replies, 11)
