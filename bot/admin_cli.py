@@ -119,7 +119,7 @@ def cmd_member_list(args: argparse.Namespace) -> int:
     out = [
         {
             "user_id": u.id,
-            "name": " ".join(x for x in (u.first_name, u.last_name) if x),
+            "name": u.full_name,
             "username": u.username,
             "role": m.role,
             "active": m.active,

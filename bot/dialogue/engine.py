@@ -727,7 +727,9 @@ class Dialogue(ReviewMixin):
         chosen = ctx.draft.get("practice_id")
         ctx.draft.pop("_matches", None)
         matches = self._compute_matches(ctx, weigh_area)
-        if chosen in matches or (not chosen and (not matches or set(matches[:3]) & set((before or [])[:3]))):
+        still_fits = chosen in matches
+        same_topic = not matches or bool(set(matches[:3]) & set((before or [])[:3]))
+        if still_fits or (not chosen and same_topic):
             return self._advance(ctx)
         practice = self.library.get(chosen or "")
         title = practice.text(ctx.lang).title if practice else ""

@@ -81,7 +81,7 @@ class ReviewMixin:
                 r.line(_("From: anonymous"))
             else:
                 author = await ctx_session.get(User, idea.author_id)
-                name = " ".join(x for x in (author.first_name, author.last_name) if x) if author else "?"
+                name = author.full_name if author else "?"
                 r.line(_("From: {name}").format(name=name))
         r.line()
         # the lead sees which language the worker wrote in; the author needs no such tag
@@ -111,7 +111,7 @@ class ReviewMixin:
             r.add(_("Reason") + ": ", "b").line(idea.reject_reason)
         if for_lead and idea.assignee_id is not None:
             assignee = await ctx_session.get(User, idea.assignee_id)
-            name = " ".join(x for x in (assignee.first_name, assignee.last_name) if x) if assignee else "?"
+            name = assignee.full_name if assignee else "?"
             r.add(_("Carried out by") + ": ", "b").line(name or str(idea.assignee_id))
         if for_lead:
             talk = list(
@@ -372,7 +372,7 @@ class ReviewMixin:
         rows = []
         for m in members:
             user = await ctx.session.get(User, m.user_id)
-            label = " ".join(x for x in (user.first_name, user.last_name) if x) or str(user.id)
+            label = user.full_name or str(user.id)
             rows.append([self._rbtn(texts.short(label, 40), "ap", idea.id, user.id)])
         rows.append([self._rbtn("↩ " + _("Back"), "c", idea.id)])
         return [

@@ -722,9 +722,7 @@ class Matcher:
         stems: list[str] = []
         seen: set[str] = set()
         areas: set[int] = set()
-        for word in textnorm.words(text):
-            if (len(word) < 2 and not word.isdigit()) or textnorm.is_stopword(word, lang):
-                continue
+        for word in textnorm.content_words(text, lang):
             keys = list(self._expand(word, lang))
             if keys:
                 stems.append(max(keys, key=lambda kv: kv[1])[0])
@@ -786,9 +784,7 @@ class Matcher:
         lang = lang if lang in LANGS else "en"
         out: dict[str, float] = {}
         n = max(len(self.practices), 1)
-        for word in textnorm.words(text):
-            if (len(word) < 2 and not word.isdigit()) or textnorm.is_stopword(word, lang):
-                continue
+        for word in textnorm.content_words(text, lang):
             keys = self._expand(word, lang)
             best = max((sim for _key, sim in keys), default=0.0)
             # a misspelling as close to two library words ("mangeras": manguera, manager) counts half for each

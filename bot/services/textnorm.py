@@ -235,6 +235,11 @@ def is_stopword(token: str, lang: str) -> bool:
     return token in STOPWORDS.get(lang, STOPWORDS["en"]) or (lang == "ru" and token in STOPWORDS["en"])
 
 
+def content_words(text: str, lang: str) -> list[str]:
+    """The words of `text` that say something: no stopwords, no single letters (single digits stay)."""
+    return [w for w in words(text) if (len(w) >= 2 or w.isdigit()) and not is_stopword(w, lang)]
+
+
 def terms(text: str, lang: str) -> list[str]:
     """The stems of the meaningful words of `text`, in order."""
-    return [stem(w, lang) for w in words(text) if (len(w) >= 2 or w.isdigit()) and not is_stopword(w, lang)]
+    return [stem(w, lang) for w in content_words(text, lang)]

@@ -101,6 +101,11 @@ class User(Base):
     # the command menu this chat was last given: "lead:<lang>" (a team lead's own), or None (the general one)
     menu: Mapped[str | None] = mapped_column(String(16))
 
+    @property
+    def full_name(self) -> str:
+        """First and last name as Telegram gave them ("" when neither is known)."""
+        return " ".join(x for x in (self.first_name, self.last_name) if x)
+
 
 class Membership(Base):
     __tablename__ = "memberships"
